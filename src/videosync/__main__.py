@@ -1,0 +1,5 @@
+"""``python -m videosync`` runs the command-line interface."""
+
+from videosync.cli import run
+
+run()

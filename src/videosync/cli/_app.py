@@ -1,0 +1,182 @@
+"""The click commands. Plug-in choices come from the registries, so a new plug-in
+appears here with no change to this file."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import sys
+
+import click
+
+from videosync.embed import EMBEDDERS
+from videosync.export import EXPORTERS
+from videosync.predict import PREDICTORS
+
+
+def _parse_kv(pairs: tuple[str, ...], what: str) -> dict:
+    out = {}
+    for item in pairs:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected key=value, got {item!r}", param_hint=what)
+        try:
+            out[key.strip()] = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            out[key.strip()] = raw
+    return out
+
+
+def _parse_pairs(text: str | None, n: int):
+    if not text:
+        return None
+    out = []
+    for chunk in text.split(","):
+        a, sep, b = chunk.strip().partition("-")
+        if not sep or not a.isdigit() or not b.isdigit():
+            raise click.BadParameter(f"expected pairs like 0-1,0-2; got {chunk!r}", param_hint="--pairs")
+        out.append((int(a), int(b)))
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="videosync", prog_name="videosync")
+def cli() -> None:
+    """Synchronize videos of one event filmed by different cameras.
+
+    offset_seconds[cam]: the instant shown at time t in the reference video appears at
+    time t + offset_seconds[cam] in cam's own timeline; the reference has 0.
+    """
+
+
+@cli.command()
+@click.argument("videos", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the result here (format from the suffix; .json).")
+@click.option("--embedder", type=click.Choice(EMBEDDERS.names()), default="motion", show_default=True)
+@click.option("--predictor", type=click.Choice(PREDICTORS.names()), default="lag", show_default=True)
+@click.option("--embed-arg", multiple=True, metavar="KEY=VALUE", help="Embedder parameter (repeatable).")
+@click.option("--predict-arg", multiple=True, metavar="KEY=VALUE", help="Predictor parameter (repeatable).")
+@click.option("--reference", default="0", show_default=True, help="Reference video: index or path as given.")
+@click.option("--max-offset", type=float, default=None, metavar="SECONDS", help="Largest |offset| to consider (default: as far as the overlap rule allows).")
+@click.option("--min-overlap", type=float, default=2.0, show_default=True, metavar="SECONDS", help="Least overlap a candidate offset must leave.")
+@click.option("--metric", type=click.Choice(["cosine", "neg_sqeuclidean"]), default=None, help="Similarity metric (default: the embedder's).")
+@click.option("--temperature", type=float, default=0.1, show_default=True, help="Softmax temperature.")
+@click.option("--min-confidence", type=float, default=None, help="Confidence below which a camera is low_confidence.")
+@click.option("--pairs", default=None, metavar="0-1,0-2", help="Only these pairs (indices in the order given).")
+@click.option("--pairs-table", is_flag=True, help="Also print every pair.")
+@click.option("-q", "--quiet", is_flag=True, help="No table, no progress bars.")
+def sync(videos, output, embedder, predictor, embed_arg, predict_arg, reference, max_offset, min_overlap,
+         metric, temperature, min_confidence, pairs, pairs_table, quiet):
+    """Find every video's offset relative to the reference (default: the first)."""
+    from videosync.cli._render import err_console, pairs_table as ptable, progress_reporter, result_table
+    from videosync.export import write_result
+    from videosync.pipeline import DEFAULT_MIN_CONFIDENCE, sync as run_sync
+
+    if reference.isdigit():
+        ref = int(reference)
+        if ref >= len(videos):
+            raise click.BadParameter(f"index {ref} but only {len(videos)} videos", param_hint="--reference")
+    elif reference in videos:
+        ref = list(videos).index(reference)
+    else:
+        raise click.BadParameter(f"{reference!r} is neither an index nor one of the videos", param_hint="--reference")
+    show = not quiet and err_console.is_terminal
+    with progress_reporter(show) as progress:
+        result = run_sync(
+            list(videos), embedder=embedder, predictor=predictor,
+            embedder_params=_parse_kv(embed_arg, "--embed-arg"),
+            predictor_params=_parse_kv(predict_arg, "--predict-arg"),
+            reference=ref, pairs=_parse_pairs(pairs, len(videos)), metric=metric, temperature=temperature,
+            max_offset_seconds=max_offset, min_overlap_seconds=min_overlap,
+            min_confidence=DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence,
+            progress=progress,
+        )
+    if output:
+        write_result(result, output)
+    else:
+        click.echo(result.to_json())
+    if not quiet:
+        err_console.print(result_table(result))
+        if pairs_table:
+            err_console.print(ptable(result))
+
+
+@cli.command()
+@click.argument("video")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def info(video, as_json):
+    """Streams, frame rate (header and measured), duration, audio."""
+    from rich.table import Table
+
+    from videosync.cli._render import err_console
+    from videosync.io import probe
+
+    i = probe(video)
+    if as_json:
+        click.echo(json.dumps(i.to_dict(), indent=2))
+        return
+    t = Table(show_header=False, title=video, title_justify="left")
+    rows = [
+        ("codec", i.codec),
+        ("size", f"{i.width}×{i.height}" + (f" (rotated {i.rotation_degrees}°)" if i.rotation_degrees else "")),
+        ("fps (header)", "—" if i.fps_from_header is None else f"{i.fps_from_header:.4f}"),
+        ("fps (measured)", f"{i.fps_from_content:.4f}" + ("  variable frame rate" if i.is_variable_frame_rate else "")),
+        ("frames (header / counted)", f"{i.num_frames_from_header or '—'} / {i.num_frames_from_content}"),
+        ("duration", f"{i.duration_seconds:.3f} s"),
+        ("first pts", f"{i.start_pts_seconds:.6f} s"),
+        ("audio", f"yes, {i.audio_sample_rate_hz} Hz, {i.audio_channels} ch" if i.has_audio else "no"),
+    ]
+    for k, v in rows:
+        t.add_row(k, v)
+    from rich.console import Console
+
+    Console().print(t)
+
+
+@cli.command()
+def plugins():
+    """Every registered embedder, predictor and exporter."""
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title="videosync plug-ins", title_justify="left")
+    for c in ("kind", "name", "available", "summary"):
+        t.add_column(c)
+    for kind, reg in (("embedder", EMBEDDERS), ("predictor", PREDICTORS), ("exporter", EXPORTERS)):
+        for name, summary, ok in reg.describe():
+            t.add_row(kind, name, "yes" if ok else "[yellow]no (optional dependency missing)[/yellow]", summary)
+    Console(width=160).print(t)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Keep the generated rig in this folder.")
+@click.option("--cameras", type=click.IntRange(2, 12), default=4, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--embedder", type=click.Choice(EMBEDDERS.names()), default="motion", show_default=True)
+@click.option("--predictor", type=click.Choice(PREDICTORS.names()), default="lag", show_default=True)
+def demo(out, cameras, seed, embedder, predictor):
+    """Make a synthetic multi-camera rig, sync it, show truth vs found."""
+    import tempfile
+
+    import numpy as np
+
+    from videosync.cli._render import err_console, progress_reporter, result_table
+    from videosync.pipeline import sync as run_sync
+    from videosync.testing import make_rig
+
+    rng = np.random.default_rng(seed)
+    offsets = [0.0] + [round(float(x), 4) for x in rng.uniform(-2.0, 2.0, size=cameras - 1)]
+    fps = [30.0, 25.0, 30.0, 24.0, 60.0, 29.97][:cameras] + [30.0] * max(0, cameras - 6)
+    with tempfile.TemporaryDirectory(prefix="videosync-demo-") as tmp:
+        folder = out or tmp
+        err_console.print(f"rendering a {cameras}-camera rig in {folder} ...")
+        rig = make_rig(folder, n_cameras=cameras, offsets_seconds=offsets, fps=fps, duration_seconds=8.0,
+                       size=(160, 96), seed=seed)
+        with progress_reporter(err_console.is_terminal) as progress:
+            result = run_sync(list(rig.paths), embedder=embedder, predictor=predictor, progress=progress)
+        err_console.print(result_table(result, truth_seconds=list(rig.offsets_seconds)))
+        errs = [abs(v.offset_seconds - t) * v.fps for v, t in zip(result.videos, rig.offsets_seconds)]
+        err_console.print(
+            f"largest error: {max(errs):.3f} frames; elapsed {result.provenance['elapsed_seconds']:.2f} s"
+        )

@@ -1,0 +1,14 @@
+"""Embedders: frames of one video → (T, D) features with frame times.
+
+Adding an embedder is one file and one registration line below.
+"""
+
+from videosync.embed.base import Embedder, Embedding, zscore_columns
+from videosync.registry import Registry
+
+EMBEDDERS: Registry[Embedder] = Registry("embedder", entry_point_group="videosync.embedders")
+EMBEDDERS.add_lazy("motion", "videosync.embed.motion:MotionEmbedder")
+EMBEDDERS.add_lazy("appearance", "videosync.embed.appearance:AppearanceEmbedder")
+EMBEDDERS.add_lazy("pose", "videosync.embed.pose:PoseEmbedder")
+
+__all__ = ["EMBEDDERS", "Embedder", "Embedding", "zscore_columns"]

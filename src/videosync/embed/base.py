@@ -1,0 +1,134 @@
+"""The embedder contract: frames of one video → an (T, D) array with its frame times."""
+
+from __future__ import annotations
+
+import abc
+import os
+from dataclasses import dataclass
+from typing import Callable, ClassVar, Iterable, Iterator
+
+import numpy as np
+
+from videosync._validation import check_number
+from videosync.errors import ShapeError
+from videosync.io import PixelFormat, VideoInfo, open_video
+from videosync.registry import Plugin
+
+ProgressCallback = Callable[[float], None]
+"""Called with the fraction done, in [0, 1]."""
+
+Frames = Iterable[tuple[float, np.ndarray]]
+"""``(time_seconds, image)`` pairs in presentation order."""
+
+
+@dataclass(frozen=True, repr=False)
+class Embedding:
+    """Per-frame features of one video, with the time of each row."""
+
+    times_seconds: np.ndarray
+    """(T,) strictly increasing times on the video's own timeline."""
+    features: np.ndarray
+    """(T, D) float32 features; row t describes the instant ``times_seconds[t]``."""
+    valid: np.ndarray | None = None
+    """(T,) bool; False where the embedder saw nothing usable (e.g. no person). None: all valid."""
+
+    def __post_init__(self) -> None:
+        t = np.asarray(self.times_seconds, dtype=np.float64)
+        f = np.asarray(self.features, dtype=np.float32)
+        if f.ndim != 2:
+            raise ShapeError(
+                f"features must be 2-D (T, D), got shape {f.shape}", expected=("T", "D"), actual=f.shape
+            )
+        if t.ndim != 1 or t.shape[0] != f.shape[0]:
+            raise ShapeError(
+                f"times_seconds must be (T,) with T={f.shape[0]}, got {t.shape}",
+                expected=(f.shape[0],), actual=t.shape,
+            )
+        if t.size > 1 and not np.all(np.diff(t) > 0):
+            raise ShapeError("times_seconds must be strictly increasing")
+        object.__setattr__(self, "times_seconds", t)
+        object.__setattr__(self, "features", f)
+        if self.valid is not None:
+            v = np.asarray(self.valid, dtype=bool)
+            if v.shape != t.shape:
+                raise ShapeError("valid must have shape (T,)", expected=t.shape, actual=v.shape)
+            object.__setattr__(self, "valid", v)
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.features.shape[0])
+
+    @property
+    def dim(self) -> int:
+        return int(self.features.shape[1])
+
+    def __repr__(self) -> str:
+        span = (
+            f"{self.times_seconds[0]:.3f}..{self.times_seconds[-1]:.3f} s" if self.num_frames else "empty"
+        )
+        return f"Embedding(features={self.features.shape}, times={span})"
+
+
+class Embedder(Plugin, abc.ABC):
+    """Turns a video into an :class:`Embedding`.
+
+    Plug-ins implement :meth:`_embed`, which receives decoded frames at the working
+    size (longer side ``max_side``) in :attr:`pixel_format`, and returns one feature row
+    per instant. Rows of different videos are compared by the similarity layer, so
+    features must mean the same thing in every camera (view-invariant where possible).
+    """
+
+    pixel_format: ClassVar[PixelFormat] = "gray"
+    default_metric: ClassVar[str] = "cosine"
+    """Similarity metric the pipeline uses with this embedder unless told otherwise."""
+
+    def __init__(self, *, max_side: int = 160) -> None:
+        self.max_side = check_number(type(self).__name__, "max_side", max_side, low=16, integer=True)
+
+    @classmethod
+    def is_available(cls) -> bool:
+        """False when an optional dependency is missing."""
+        return True
+
+    # Required
+    @abc.abstractmethod
+    def _embed(self, frames: Frames, info: VideoInfo) -> Embedding:
+        """Compute the embedding from decoded frames."""
+
+    # Public
+    def embed_frames(self, frames: Frames, info: VideoInfo) -> Embedding:
+        """Embed already-decoded frames (times in seconds, images at the working size)."""
+        emb = self._embed(frames, info)
+        if emb.num_frames < 2:
+            raise ShapeError(f"{self.name} produced {emb.num_frames} rows; at least 2 are needed")
+        return emb
+
+    def embed_video(
+        self, path: str | os.PathLike, *, progress: ProgressCallback | None = None
+    ) -> Embedding:
+        """Decode ``path`` (streaming) and embed it."""
+        reader = open_video(path)
+        with reader:
+            frames = reader.frames(max_side=self.max_side, pixel_format=self.pixel_format)
+            if progress is not None:
+                frames = _with_progress(frames, reader.info.duration_seconds, progress)
+            return self.embed_frames(frames, reader.info)
+
+
+def _with_progress(frames: Frames, total_seconds: float, progress: ProgressCallback) -> Iterator:
+    last = -1.0
+    for t, img in frames:
+        frac = min(1.0, t / total_seconds) if total_seconds > 0 else 0.0
+        if frac - last >= 0.01:
+            progress(frac)
+            last = frac
+        yield t, img
+    progress(1.0)
+
+
+def zscore_columns(x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Standardise each column over time (zero mean, unit variance; constant columns → 0)."""
+    x = np.asarray(x, dtype=np.float64)
+    mu = x.mean(axis=0, keepdims=True)
+    sd = x.std(axis=0, keepdims=True)
+    return ((x - mu) / np.where(sd > eps, sd, np.inf)).astype(np.float32)

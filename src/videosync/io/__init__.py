@@ -1,0 +1,5 @@
+"""Video input: probing and streaming decode (PyAV)."""
+
+from videosync.io._pyav import PixelFormat, VideoInfo, VideoReader, open_video, probe, working_size
+
+__all__ = ["PixelFormat", "VideoInfo", "VideoReader", "open_video", "probe", "working_size"]

@@ -1,0 +1,168 @@
+"""Pairwise offsets → one consistent set of offsets for N cameras.
+
+Each pair (a, b) measures o_ab ≈ x_b − x_a (``x`` = offset_seconds per camera, the
+reference fixed at 0). We solve the weighted least-squares problem with robust
+(iteratively reweighted, Cauchy) weights, so a pair that disagrees with the others is
+down-weighted and reported as not used. Weights start at each pair's confidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from videosync._validation import check_number
+
+
+@dataclass(frozen=True)
+class PairMeasurement:
+    """One pair's measured offset of camera ``b`` relative to camera ``a``."""
+
+    a: int
+    b: int
+    offset_seconds: float
+    confidence: float
+
+
+@dataclass(frozen=True, repr=False)
+class Solution:
+    """The N-camera solve."""
+
+    offsets_seconds: np.ndarray
+    """(N,) per camera; the reference is exactly 0."""
+    residual_seconds: np.ndarray
+    """(N,) weighted RMS residual of the camera's used pairs (NaN if none)."""
+    confidence: np.ndarray
+    """(N,) in [0, 1]; 1 for the reference."""
+    connected: np.ndarray
+    """(N,) bool: reached from the reference through used pairs."""
+    pair_used: np.ndarray
+    """(P,) bool, per measurement: kept by the robust solve."""
+    pair_residual_seconds: np.ndarray
+    """(P,) measured − solved offset of each pair."""
+
+    def __repr__(self) -> str:
+        return f"Solution(offsets_seconds={np.round(self.offsets_seconds, 4).tolist()})"
+
+
+def solve_offsets(
+    n_cameras: int,
+    pairs: list[PairMeasurement],
+    *,
+    reference: int = 0,
+    tolerance_seconds: float = 0.15,
+    min_confidence: float = 0.05,
+    iterations: int = 20,
+) -> Solution:
+    """Robust weighted least squares for camera offsets.
+
+    Parameters
+    ----------
+    n_cameras : int
+    pairs : list of PairMeasurement
+    reference : int
+        The camera whose offset is fixed to 0.
+    tolerance_seconds : float
+        Scale of the Cauchy weights, and the residual above which a pair is reported as
+        not used.
+    min_confidence : float
+        Pairs below this confidence are not used at all.
+    """
+    check_number("solve_offsets", "n_cameras", n_cameras, low=1, integer=True)
+    check_number("solve_offsets", "reference", reference, low=0, high=n_cameras - 1, integer=True)
+    check_number("solve_offsets", "tolerance_seconds", tolerance_seconds, low=0, low_open=True)
+    p = len(pairs)
+    a = np.array([q.a for q in pairs], dtype=int)
+    b = np.array([q.b for q in pairs], dtype=int)
+    o = np.array([q.offset_seconds for q in pairs], dtype=float)
+    c = np.array([q.confidence for q in pairs], dtype=float)
+    base_w = np.where(c >= min_confidence, c, 0.0)
+
+    x = np.zeros(n_cameras)
+    robust = np.ones(p)
+    if p:
+        for _ in range(iterations):
+            w = base_w * robust
+            x_new = _weighted_solve(n_cameras, a, b, o, w, reference)
+            r = o - (x_new[b] - x_new[a])
+            robust = 1.0 / (1.0 + (r / tolerance_seconds) ** 2)
+            if np.allclose(x_new, x, atol=1e-9):
+                x = x_new
+                break
+            x = x_new
+    r = o - (x[b] - x[a]) if p else np.zeros(0)
+    used = (base_w > 0) & (np.abs(r) <= tolerance_seconds)
+
+    connected = _reachable(n_cameras, a[used], b[used], reference)
+    x[~connected] = 0.0
+    # Unreached cameras keep a best guess: their most confident pair to a reached camera
+    # (status and confidence say it is not to be trusted).
+    for cam in np.flatnonzero(~connected):
+        best = None
+        for k in range(p):
+            if c[k] <= 0:
+                continue
+            if a[k] == cam and connected[b[k]]:
+                cand = (c[k], x[b[k]] - o[k])
+            elif b[k] == cam and connected[a[k]]:
+                cand = (c[k], x[a[k]] + o[k])
+            else:
+                continue
+            if best is None or cand[0] > best[0]:
+                best = cand
+        if best is not None:
+            x[cam] = best[1]
+    x[reference] = 0.0
+    r = o - (x[b] - x[a]) if p else np.zeros(0)
+
+    resid = np.full(n_cameras, np.nan)
+    conf = np.zeros(n_cameras)
+    for cam in range(n_cameras):
+        mine = used & ((a == cam) | (b == cam))
+        if mine.any():
+            ww = base_w[mine]
+            resid[cam] = float(np.sqrt(np.sum(ww * r[mine] ** 2) / np.sum(ww)))
+            # Independent agreeing evidence: 1 - prod(1 - c).
+            conf[cam] = 1.0 - float(np.prod(1.0 - np.clip(c[mine], 0, 1)))
+    conf[reference] = 1.0
+    conf[~connected] = np.minimum(conf[~connected], min_confidence)
+    return Solution(x, resid, conf, connected, used, r)
+
+
+def _weighted_solve(n, a, b, o, w, reference) -> np.ndarray:
+    keep = w > 0
+    free = [k for k in range(n) if k != reference]
+    col = {cam: i for i, cam in enumerate(free)}
+    rows = int(keep.sum())
+    A = np.zeros((rows + len(free), len(free)))
+    y = np.zeros(rows + len(free))
+    for r_i, k in enumerate(np.flatnonzero(keep)):
+        sw = np.sqrt(w[k])
+        if b[k] != reference:
+            A[r_i, col[b[k]]] += sw
+        if a[k] != reference:
+            A[r_i, col[a[k]]] -= sw
+        y[r_i] = sw * o[k]
+    # A tiny ridge keeps cameras without any pair at 0 instead of undefined.
+    for i in range(len(free)):
+        A[rows + i, i] = 1e-6
+    sol, *_ = np.linalg.lstsq(A, y, rcond=None)
+    x = np.zeros(n)
+    for cam, i in col.items():
+        x[cam] = sol[i]
+    return x
+
+
+def _reachable(n, a, b, start) -> np.ndarray:
+    seen = np.zeros(n, bool)
+    seen[start] = True
+    stack = [start]
+    while stack:
+        u = stack.pop()
+        for x, y in zip(a, b):
+            for s, t in ((x, y), (y, x)):
+                if s == u and not seen[t]:
+                    seen[t] = True
+                    stack.append(t)
+    return seen

@@ -1,0 +1,184 @@
+"""The one-call facade: ``sync(paths) -> SyncResult``.
+
+io (probe, decode) → embed (per video, once) → similarity (per pair, lazy) → predict
+(per pair) → multiview (robust N-camera solve) → :class:`~videosync.result.SyncResult`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from typing import Any, Callable, Sequence
+
+from videosync._validation import check_number
+from videosync.embed import EMBEDDERS, Embedder, Embedding
+from videosync.errors import InvalidParameterError
+from videosync.io import VideoInfo, probe
+from videosync.multiview import PairMeasurement, solve_offsets
+from videosync.predict import PREDICTORS, Predictor, SearchRange
+from videosync.result import CameraResult, PairResult, SyncResult
+from videosync.similarity import SimilarityMatrix
+
+ProgressFn = Callable[[str, str, float], None]
+"""``progress(stage, item, fraction)``: stage is "embed" or "match"; fraction in [0, 1]."""
+
+DEFAULT_EMBEDDER = "motion"
+DEFAULT_PREDICTOR = "lag"
+DEFAULT_MIN_CONFIDENCE = 0.5
+
+
+def sync(
+    paths: Sequence[str | os.PathLike],
+    *,
+    embedder: str | Embedder = DEFAULT_EMBEDDER,
+    predictor: str | Predictor = DEFAULT_PREDICTOR,
+    embedder_params: dict[str, Any] | None = None,
+    predictor_params: dict[str, Any] | None = None,
+    reference: int = 0,
+    pairs: Sequence[tuple[int, int]] | None = None,
+    metric: str | None = None,
+    temperature: float = 0.1,
+    step_seconds: float | None = None,
+    max_offset_seconds: float | None = None,
+    min_overlap_seconds: float = 2.0,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    progress: ProgressFn | None = None,
+) -> SyncResult:
+    """Find every video's offset relative to the reference video.
+
+    Parameters
+    ----------
+    paths : sequence of paths
+        Two or more videos of the same event. Only ever read.
+    embedder, predictor : str or plug-in instance
+        Registry names (see ``videosync plugins``) or instances.
+    reference : int
+        Index of the reference video (offset 0).
+    pairs : sequence of (i, j), optional
+        Which pairs to measure (default: all).
+    metric : {"cosine", "neg_sqeuclidean"}, optional
+        Similarity metric (default: the embedder's).
+    temperature : float
+        Softmax temperature for predictors that use probabilities.
+    step_seconds : float, optional
+        Common time grid step (default: the finer of each pair's frame intervals).
+    max_offset_seconds : float, optional
+        Largest |offset| to consider (default: as far as the overlap rule allows).
+    min_overlap_seconds : float
+        A candidate offset must leave at least this much overlap (capped at half the
+        shorter video).
+    min_confidence : float
+        Cameras below this confidence get status ``low_confidence``.
+
+    Returns
+    -------
+    SyncResult
+        ``offsets_seconds[cam]``: the instant shown at time t in the reference appears at
+        time t + offset_seconds[cam] in cam's own timeline.
+    """
+    started = time.perf_counter()
+    paths = [os.fspath(p) for p in paths]
+    if len(paths) < 2:
+        raise InvalidParameterError(f"sync needs at least 2 videos, got {len(paths)}")
+    n = len(paths)
+    check_number("sync", "reference", reference, low=0, high=n - 1, integer=True)
+    check_number("sync", "min_confidence", min_confidence, low=0, high=1)
+    search = SearchRange(max_offset_seconds=max_offset_seconds, min_overlap_seconds=min_overlap_seconds)
+    emb_obj = EMBEDDERS.resolve(embedder, **(embedder_params or {}))
+    pred_obj = PREDICTORS.resolve(predictor, **(predictor_params or {}))
+    metric = metric or emb_obj.default_metric
+    pair_list = _pairs(n, pairs)
+
+    infos: list[VideoInfo] = [probe(p) for p in paths]  # fail fast on bad input
+    embeddings: list[Embedding] = []
+    for i, p in enumerate(paths):
+        cb = (lambda f, _p=p: progress("embed", _p, f)) if progress else None
+        embeddings.append(emb_obj.embed_video(p, progress=cb))
+
+    measured: list[tuple[int, int, Any]] = []
+    for k, (i, j) in enumerate(pair_list):
+        sim = SimilarityMatrix(
+            embeddings[i], embeddings[j], metric=metric, step_seconds=step_seconds, temperature=temperature
+        )
+        est = pred_obj.predict(sim, search)
+        measured.append((i, j, est))
+        if progress:
+            progress("match", f"{paths[i]} ~ {paths[j]}", (k + 1) / len(pair_list))
+
+    sol = solve_offsets(
+        n,
+        [PairMeasurement(i, j, e.offset_seconds, e.confidence) for i, j, e in measured],
+        reference=reference,
+        tolerance_seconds=max(0.15, 1.5 / min(info.fps for info in infos)),
+    )
+    cams = []
+    for c, info in enumerate(infos):
+        if c == reference:
+            status = "reference"
+        elif sol.confidence[c] >= min_confidence and sol.connected[c]:
+            status = "synced"
+        else:
+            status = "low_confidence"
+        off = float(sol.offsets_seconds[c])
+        cams.append(
+            CameraResult(
+                path=paths[c],
+                offset_seconds=off,
+                offset_frames=off * info.fps,
+                fps=info.fps,
+                confidence=float(sol.confidence[c]),
+                status=status,
+                residual_seconds=None if c == reference or sol.residual_seconds[c] != sol.residual_seconds[c]
+                else float(sol.residual_seconds[c]),
+                info=info,
+            )
+        )
+    pair_results = tuple(
+        PairResult(i, j, e.offset_seconds, e.confidence, bool(sol.pair_used[k]),
+                   float(sol.pair_residual_seconds[k]), e)
+        for k, (i, j, e) in enumerate(measured)
+    )
+    from videosync import __version__
+
+    provenance = {
+        "videosync_version": __version__,
+        "embedder": {"name": emb_obj.name, "params": _jsonable(emb_obj.get_params())},
+        "predictor": {"name": pred_obj.name, "params": _jsonable(pred_obj.get_params())},
+        "similarity": {"metric": metric, "temperature": temperature, "step_seconds": step_seconds},
+        "search": {
+            "max_offset_seconds": max_offset_seconds,
+            "min_overlap_seconds": min_overlap_seconds,
+        },
+        "min_confidence": min_confidence,
+        "elapsed_seconds": round(time.perf_counter() - started, 3),
+    }
+    return SyncResult(tuple(cams), pair_results, reference, provenance)
+
+
+def _pairs(n: int, pairs: Sequence[tuple[int, int]] | None) -> list[tuple[int, int]]:
+    if pairs is None:
+        return list(itertools.combinations(range(n), 2))
+    out = []
+    for p in pairs:
+        if len(p) != 2:
+            raise InvalidParameterError(f"a pair must name two videos, got {p!r}")
+        i, j = int(p[0]), int(p[1])
+        if not (0 <= i < n and 0 <= j < n) or i == j:
+            raise InvalidParameterError(f"pair {p!r} is not two different indices in 0..{n - 1}")
+        out.append((i, j))
+    if not out:
+        raise InvalidParameterError("no pairs to measure")
+    return out
+
+
+def _jsonable(d: dict) -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, (str, int, float, bool)) or v is None:
+            out[k] = v
+        elif isinstance(v, (list, tuple)):
+            out[k] = list(v)
+        else:
+            out[k] = repr(v)
+    return out

@@ -1,0 +1,15 @@
+"""Offset predictors: a similarity matrix → an offset and a confidence.
+
+Adding a predictor is one file and one registration line below.
+"""
+
+from videosync.predict.base import OffsetEstimate, Predictor, SearchRange
+from videosync.registry import Registry
+
+PREDICTORS: Registry[Predictor] = Registry("predictor", entry_point_group="videosync.predictors")
+PREDICTORS.add_lazy("lag", "videosync.predict.lag:LagPredictor")
+PREDICTORS.add_lazy("argmax", "videosync.predict.argmax:ArgmaxPredictor")
+PREDICTORS.add_lazy("dtw", "videosync.predict.dtw:DTWPredictor")
+PREDICTORS.add_lazy("naive", "videosync.predict.naive:NaivePredictor")
+
+__all__ = ["PREDICTORS", "OffsetEstimate", "Predictor", "SearchRange"]
