@@ -88,7 +88,9 @@ def _open_container(p: str):
     try:
         container = av.open(p, mode="r")
     except av.error.InvalidDataError:
-        raise VideoOpenError(p, "is not a video file FFmpeg can read (invalid data)") from None
+        raise VideoOpenError(
+            p, "cannot be read: invalid data (a damaged or truncated file, or not a video)"
+        ) from None
     except av.error.FFmpegError as exc:
         raise VideoOpenError(p, f"cannot be opened: {_ffmpeg_message(exc)}") from None
     if not container.streams.video:
@@ -132,6 +134,11 @@ def probe(path: str | os.PathLike) -> VideoInfo:
             n = len(pts)
             raise VideoOpenError(
                 p, f"has {n} video frame{'s' if n != 1 else ''}; at least {_MIN_FRAMES} are needed"
+            )
+        declared = int(vs.frames) if vs.frames else 0
+        if declared and len(pts) < 0.9 * declared and declared - len(pts) >= 2:
+            raise VideoOpenError(
+                p, f"is truncated: the header lists {declared} frames but only {len(pts)} can be read"
             )
         t = np.array(sorted(pts), dtype=np.float64) * float(tb)
         intervals = np.diff(t)

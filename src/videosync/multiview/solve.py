@@ -93,6 +93,10 @@ def solve_offsets(
             x = x_new
     r = o - (x[b] - x[a]) if p else np.zeros(0)
     used = (base_w > 0) & (np.abs(r) <= tolerance_seconds)
+    if used.any():  # final solve on the kept pairs only: rejected pairs have no pull at all
+        x = _weighted_solve(n_cameras, a, b, o, base_w * used, reference)
+        r = o - (x[b] - x[a])
+        used = (base_w > 0) & (np.abs(r) <= tolerance_seconds)
 
     connected = _reachable(n_cameras, a[used], b[used], reference)
     x[~connected] = 0.0

@@ -72,9 +72,10 @@ def resample(emb: Embedding, step_seconds: float, *, max_gap_factor: float = 2.5
     w = np.clip((g - t_lo) / (t_hi - t_lo), 0.0, 1.0)[:, None].astype(np.float32)
     out = f[idx] * (1 - w) + f[idx + 1] * w
     med = float(np.median(np.diff(t))) if len(t) > 1 else step_seconds
-    gap_ok = (t_hi - t_lo) <= max_gap_factor * med
+    on_frame = (w[:, 0] < 1e-6) | (w[:, 0] > 1 - 1e-6)
+    gap_ok = ((t_hi - t_lo) <= max_gap_factor * med) | on_frame
     near = np.where(w[:, 0] < 0.5, v[idx], v[idx + 1])
-    valid = near & gap_ok & (v[idx] | v[idx + 1])
+    valid = near & gap_ok & (v[idx] & v[idx + 1] | on_frame)
     return Grid(out.astype(np.float32), valid, k0, float(step_seconds))
 
 

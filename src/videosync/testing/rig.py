@@ -107,10 +107,9 @@ def frame_times(duration_seconds: float, fps: float, *, vfr: bool, rng: np.rando
 
 
 def write_video(path: str, frames_rgb, times_seconds: np.ndarray, fps: float, *, crf: int = 18) -> None:
-    """Encode RGB uint8 frames at exact times (pts on a 1/90000 s time base)."""
+    """Encode RGB uint8 frames at exact times (pts = time / (1/90000 s), as given)."""
     import av
 
-    first = None
     with av.open(path, mode="w") as out:
         stream = None
         for img, t in zip(frames_rgb, times_seconds):
@@ -121,9 +120,8 @@ def write_video(path: str, frames_rgb, times_seconds: np.ndarray, fps: float, *,
                 stream.codec_context.time_base = TIME_BASE
                 stream.time_base = TIME_BASE
                 stream.options = {"crf": str(crf), "preset": "veryfast"}
-                first = t
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
-            frame.pts = int(round((t - first) / TIME_BASE))
+            frame.pts = int(round(t / TIME_BASE))
             frame.time_base = TIME_BASE
             for packet in stream.encode(frame):
                 out.mux(packet)
@@ -144,12 +142,18 @@ def make_rig(
     vfr: Sequence[bool] | bool = False,
     noise: float = 0.01,
     static: Sequence[bool] | bool = False,
+    views: str = "different",
 ) -> Rig:
     """Render and write a rig; returns the paths and the exact truth.
 
     ``offsets_seconds[0]`` must be 0 (camera 0 is the reference). ``static`` cameras see a
-    frozen world (a hard-but-valid input: there is nothing to sync on).
+    frozen world (a hard-but-valid input: there is nothing to sync on). ``views="same"``
+    puts every camera at the reference's viewpoint (co-located cameras: only gain, noise,
+    frame rate and timing differ); ``"different"`` gives each its own zoom, rotation,
+    shift and mirroring.
     """
+    if views not in ("same", "different"):
+        raise ValueError("views must be 'same' or 'different'")
     n = n_cameras
     offsets = [float(o) for o in offsets_seconds]
     if len(offsets) != n or offsets[0] != 0.0:
@@ -163,7 +167,7 @@ def make_rig(
     rng = np.random.default_rng(seed + 1)
     paths, all_times = [], []
     for k in range(n):
-        x, y = _camera_grid(rng, size, k)
+        x, y = _camera_grid(rng, size, k if views == "different" else 0)
         gain = 1.0 if k == 0 else rng.uniform(0.8, 1.2)
         times = frame_times(dur_l[k], fps_l[k], vfr=vfr_l[k], rng=rng)
         cam_rng = np.random.default_rng(seed * 1000 + k)
@@ -185,7 +189,7 @@ def make_rig(
         "fps": {f"cam{k}": fps_l[k] for k in range(n)},
         "variable_frame_rate": {f"cam{k}": vfr_l[k] for k in range(n)},
         "synthetic": True,
-        "generator": {"name": "videosync.testing.make_rig", "seed": seed, "size": list(size)},
+        "generator": {"name": "videosync.testing.make_rig", "seed": seed, "size": list(size), "views": views},
     }
     truth_path = os.path.join(os.fspath(out_dir), "truth.json")
     with open(truth_path, "w") as f:
