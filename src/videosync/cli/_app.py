@@ -180,3 +180,35 @@ def demo(out, cameras, seed, embedder, predictor):
         err_console.print(
             f"largest error: {max(errs):.3f} frames; elapsed {result.provenance['elapsed_seconds']:.2f} s"
         )
+
+
+@cli.command()
+@click.option("--dataset", type=click.Choice(["visualsync"]), default="visualsync", show_default=True)
+@click.option("--data", type=click.Path(file_okay=False), default="../shared/data/visualsync-dev", show_default=True,
+              help="Folder of the dataset.")
+@click.option("--embedder", "embedders", default="motion,appearance", show_default=True, help="Comma-separated.")
+@click.option("--predictor", "predictors", default="lag,argmax,dtw,naive", show_default=True, help="Comma-separated.")
+@click.option("--min-overlap", type=float, default=2.0, show_default=True, metavar="SECONDS")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the Markdown report here.")
+def bench(dataset, data, embedders, predictors, min_overlap, output):
+    """Measure embedders × predictors on a dataset with known offsets (table on stdout)."""
+    import shlex
+
+    from videosync.cli._render import err_console
+    from videosync.eval import DATASETS, markdown, run_pairwise
+    from videosync.export import atomic_write
+
+    scenes = DATASETS[dataset](data)
+    emb = [e.strip() for e in embedders.split(",") if e.strip()]
+    pred = [p.strip() for p in predictors.split(",") if p.strip()]
+    for e in emb:
+        EMBEDDERS.get(e)
+    for p in pred:
+        PREDICTORS.get(p)
+    report = run_pairwise(scenes, emb, pred, min_overlap_seconds=min_overlap,
+                          progress=lambda m: err_console.log(m) if err_console.is_terminal else None)
+    command = "videosync bench " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["bench"] else "videosync bench"
+    text = markdown(report, command=command, title=f"{dataset}: pairwise offsets")
+    if output:
+        atomic_write(output, text.encode())
+    click.echo(text)
