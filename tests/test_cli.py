@@ -40,7 +40,7 @@ def test_sync_writes_json_with_schema_and_sign(rig_factory, tmp_path, capsys):
 def test_sync_prints_json_to_stdout_without_output(rig_factory, capsys):
     rig = rig_factory(n_cameras=2, offsets_seconds=(0.0, -1.0), fps=30.0, duration_seconds=5.0,
                       views="same", seed=3)
-    code, stdout, _ = run(["sync", *rig.paths, "--predictor", "argmax", "--reference", rig.paths[1], "-q"], capsys)
+    code, stdout, _ = run(["sync", *rig.paths, "--embedder", "appearance", "--predictor", "argmax", "--reference", rig.paths[1], "-q"], capsys)
     assert code == 0
     d = json.loads(stdout)
     assert d["reference"] == rig.paths[1]

@@ -31,6 +31,9 @@ class Embedding:
     """(T, D) float32 features; row t describes the instant ``times_seconds[t]``."""
     valid: np.ndarray | None = None
     """(T,) bool; False where the embedder saw nothing usable (e.g. no person). None: all valid."""
+    channels_correspond: bool = True
+    """True when column d means the same thing in every camera (e.g. a joint angle); False
+    when it depends on the viewpoint (e.g. a grid cell), so columns must be matched."""
 
     def __post_init__(self) -> None:
         t = np.asarray(self.times_seconds, dtype=np.float64)

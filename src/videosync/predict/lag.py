@@ -1,15 +1,24 @@
-"""Lag-profile predictor: score every candidate offset by the mean similarity along its
-diagonal, take the best, refine below one frame, and say how distinct the peak is.
+"""Lag-profile predictor: score every candidate offset, take the best, refine below one
+frame, and say how distinct the peak is.
 
-* ``P(k)`` = mean of S[i, i + k] over the frames that overlap at lag k (FFT
-  cross-correlation of the feature columns, so long inputs cost O(D·(N+M)·log(N+M))).
-* Only lags whose overlap is at least the :class:`~videosync.predict.base.SearchRange`
-  minimum are candidates (short overlaps give noisy, inflated means), and at most
-  ``max_offset_seconds`` away when given.
-* Sub-frame refinement: a parabola through P(k*−1), P(k*), P(k*+1).
-* Confidence: from the margin between the peak and the best *other* local maximum, in
-  units of the profile's robust spread — a lone sharp peak scores near 1; a flat
-  profile (static camera) or two similar peaks (ambiguity) score near 0.
+Two ways to score a lag k (``mode``):
+
+* ``"diagonal"``: the mean of S[i, i + k] over the frames that overlap at lag k (FFT
+  cross-correlation of the feature columns; O(D·(N+M)·log(N+M))), for embeddings whose
+  channels mean the same thing in every camera;
+* ``"matched"``: the best-match channel correlation turned into a significance,
+  ``atanh(r) · sqrt(n − 3)`` (:func:`videosync.similarity.matched_lag_profile`), for
+  embeddings whose channels depend on the viewpoint (grid cells). The significance
+  keeps short overlaps from winning by chance.
+* ``"auto"`` (default) picks ``matched`` when the embedding says its channels do not
+  correspond, else ``diagonal``.
+
+Only lags whose overlap satisfies the :class:`~videosync.predict.base.SearchRange` are
+candidates. Sub-frame refinement: a parabola through the peak and its two neighbours.
+Confidence: the margin between the peak and the best other local maximum (farther than
+``exclusion_seconds``), in standard deviations of the profile, mapped to [0, 1] so that a
+margin of about 1.5 gives 0.5. A flat profile (static camera) or two similar peaks give
+a confidence near 0.
 """
 
 from __future__ import annotations
@@ -20,12 +29,11 @@ import numpy as np
 
 from videosync._validation import check_choice, check_number
 from videosync.predict.base import OffsetEstimate, Predictor, SearchRange
-from videosync.similarity import SimilarityMatrix
+from videosync.similarity import SimilarityMatrix, matched_lag_profile
 
-# Confidence = 1 - exp(-max(0, margin_z - MARGIN_FLOOR) / MARGIN_SCALE), margin_z being
-# (best peak - runner-up peak) / robust spread of the profile.
+# confidence = 1 - exp(-max(0, margin - MARGIN_FLOOR) / MARGIN_SCALE)
 MARGIN_FLOOR = 0.5
-MARGIN_SCALE = 1.5
+MARGIN_SCALE = 1.44
 
 
 def parabolic_offset(y_minus: float, y0: float, y_plus: float) -> float:
@@ -44,59 +52,114 @@ def _local_maxima(y: np.ndarray) -> np.ndarray:
     return np.flatnonzero((z > left) & (z >= right) & np.isfinite(z))
 
 
+def margin_confidence(margin: float) -> float:
+    """Map a peak margin (in profile standard deviations) to [0, 1]."""
+    if not np.isfinite(margin):
+        return 0.0
+    return 1.0 - math.exp(-max(0.0, margin - MARGIN_FLOOR) / MARGIN_SCALE)
+
+
+def _refine_matched(sim: SimilarityMatrix, lag: int, fallback: float) -> float:
+    """Sub-step lag for matched channels: fix each channel's partner at the integer peak,
+    then fit a parabola to the mean correlation of those pairs at lags −1, 0, +1 (a
+    smoother function of the lag than the best-match maximum). Interpolating b in time
+    instead would bias noisy signals towards half steps (averaging lowers their variance)."""
+    ga, gb = sim.grid_a, sim.grid_b
+    d = lag - (gb.start_step - ga.start_step)  # row i of a <-> row i + d of b
+    n, m = len(ga.valid), len(gb.valid)
+    i = np.arange(max(0, -d + 1), min(n, m - d - 1))  # keep i + d ± 1 inside b
+    if i.size < 8:
+        return fallback
+    a = ga.features[i].astype(np.float64)
+    ok_a = ga.valid[i]
+
+    def pairs_corr(bb, ok):
+        keep = ok & ok_a
+        if keep.sum() < 8:
+            return None
+        x = a[keep] - a[keep].mean(axis=0)
+        y = bb[keep] - bb[keep].mean(axis=0)
+        den = np.sqrt((x**2).sum(axis=0))[:, None] * np.sqrt((y**2).sum(axis=0))[None, :]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, x.T @ y / np.where(den > 0, den, 1), np.nan)
+
+    r0 = pairs_corr(gb.features[i + d].astype(np.float64), gb.valid[i + d])
+    if r0 is None or not np.isfinite(r0).any():
+        return fallback
+    r0f = np.where(np.isfinite(r0), r0, -np.inf)
+    partner = r0f.argmax(axis=1)
+    use = np.isfinite(r0f.max(axis=1))
+    scores = []
+    for s in (-1, 0, 1):
+        j = i + d + s
+        r = pairs_corr(gb.features[j][:, partner].astype(np.float64), gb.valid[j])
+        scores.append(np.nan if r is None else float(np.nanmean(np.diag(r)[use])))
+    if not np.all(np.isfinite(scores)) or not scores[1] >= max(scores[0], scores[2]):
+        return fallback
+    frac = parabolic_offset(*scores)
+    return float(frac)
+
+
 class LagPredictor(Predictor):
     name = "lag"
-    summary = "mean similarity per candidate lag (FFT), sub-frame peak, peak-margin confidence"
+    summary = "score every lag (diagonal mean or matched-channel significance), sub-frame peak, margin confidence"
 
-    def __init__(self, *, subframe: str = "parabola") -> None:
+    def __init__(self, *, mode: str = "auto", subframe: str = "parabola", exclusion_seconds: float = 0.2) -> None:
+        self.mode = check_choice("LagPredictor", "mode", mode, ("auto", "diagonal", "matched"))
         self.subframe = check_choice("LagPredictor", "subframe", subframe, ("parabola", "none"))
+        self.exclusion_seconds = check_number("LagPredictor", "exclusion_seconds", exclusion_seconds, low=0)
 
     @classmethod
     def test_params(cls):
-        return [{}, {"subframe": "none"}]
+        return [{}, {"mode": "diagonal", "subframe": "none"}, {"mode": "matched"}]
+
+    def _profile(self, sim: SimilarityMatrix):
+        mode = self.mode
+        if mode == "auto":
+            mode = "diagonal" if sim.channels_correspond else "matched"
+        if mode == "matched":
+            p = matched_lag_profile(sim.grid_a, sim.grid_b)
+            return mode, p.lags_steps, p.significance, p.overlap_steps, p.step_seconds
+        p = sim.lag_profile()
+        return mode, p.lags_steps, p.score, p.overlap_steps, p.step_seconds
 
     def _predict(self, sim: SimilarityMatrix, search: SearchRange) -> OffsetEstimate:
-        prof = sim.lag_profile()
-        allowed = search.allowed_lags(prof.lags_steps, prof.overlap_steps, sim) & np.isfinite(prof.score)
-        lags_s = prof.offsets_seconds
+        mode, lags, score, overlap, step = self._profile(sim)
+        allowed = search.allowed_lags(lags, overlap, sim) & np.isfinite(score)
+        lags_s = lags * step
         if allowed.sum() < 3:
             return OffsetEstimate(
-                0.0, 0.0, lags_seconds=lags_s, scores=prof.score,
-                details={"reason": "fewer than 3 candidate lags satisfy the overlap rule"},
+                0.0, 0.0, lags_seconds=lags_s, scores=score,
+                details={"mode": mode, "reason": "fewer than 3 candidate lags satisfy the overlap rule"},
             )
-        y = np.where(allowed, prof.score, np.nan)
+        y = np.where(allowed, score, np.nan)
         best = int(np.nanargmax(y))
         frac = 0.0
         if self.subframe == "parabola" and 0 < best < len(y) - 1:
             if np.isfinite(y[best - 1]) and np.isfinite(y[best + 1]):
                 frac = parabolic_offset(y[best - 1], y[best], y[best + 1])
-        offset = (prof.lags_steps[best] + frac) * prof.step_seconds
+        if mode == "matched" and self.subframe == "parabola":
+            frac = _refine_matched(sim, int(lags[best]), frac)
+        offset = (lags[best] + frac) * step
 
         vals = y[allowed]
-        med = float(np.median(vals))
-        spread = float(1.4826 * np.median(np.abs(vals - med)))
-        if not spread > 1e-12:
-            spread = float(np.std(vals)) or 1e-12
+        spread = float(np.std(vals))
+        w = max(2, int(round(self.exclusion_seconds / step)))
         peaks = _local_maxima(y)
-        others = peaks[peaks != best]
-        runner = float(np.max(y[others])) if others.size else med
-        margin_z = (y[best] - runner) / spread
-        peak_z = (y[best] - med) / spread
-        if not np.isfinite(margin_z) or spread <= 1e-12:
-            conf = 0.0
-        else:
-            conf = 1.0 - math.exp(-max(0.0, margin_z - MARGIN_FLOOR) / MARGIN_SCALE)
+        others = peaks[np.abs(peaks - best) > w]
+        runner = float(np.max(y[others])) if others.size else float(np.median(vals))
+        margin = (y[best] - runner) / spread if spread > 1e-12 else float("nan")
         return OffsetEstimate(
             offset,
-            conf,
+            margin_confidence(margin),
             lags_seconds=lags_s,
-            scores=prof.score,
-            overlap_seconds=float(prof.overlap_steps[best] * prof.step_seconds),
+            scores=score,
+            overlap_seconds=float(overlap[best] * step),
             details={
+                "mode": mode,
                 "peak_score": float(y[best]),
                 "runner_up_score": runner,
-                "margin_z": float(margin_z) if np.isfinite(margin_z) else None,
-                "peak_z": float(peak_z) if np.isfinite(peak_z) else None,
+                "margin": float(margin) if np.isfinite(margin) else None,
                 "subframe_steps": frac,
                 "candidates": int(allowed.sum()),
             },

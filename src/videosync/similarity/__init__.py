@@ -1,5 +1,6 @@
 """Frame-to-frame similarity between two videos on a common time grid."""
 
+from videosync.similarity.matched import MatchedProfile, matched_lag_profile
 from videosync.similarity.matrix import (
     METRICS,
     Grid,
@@ -9,4 +10,4 @@ from videosync.similarity.matrix import (
     similarity_matrix,
 )
 
-__all__ = ["METRICS", "Grid", "LagProfile", "SimilarityMatrix", "resample", "similarity_matrix"]
+__all__ = ["MatchedProfile", "matched_lag_profile", "METRICS", "Grid", "LagProfile", "SimilarityMatrix", "resample", "similarity_matrix"]

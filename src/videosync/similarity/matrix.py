@@ -15,6 +15,12 @@ Metrics (rows are L2-normalised first, as in VideoSync and SeSyn-Net):
 * ``"cosine"``: S[i, j] = â_i · b̂_j, in [-1, 1];
 * ``"neg_sqeuclidean"``: S[i, j] = −‖â_i − b̂_j‖² = 2 â_i·b̂_j − 2, in [-4, 0].
 
+When the embedding's channels do not correspond between cameras
+(``Embedding.channels_correspond`` is False, e.g. grid cells), frame rows are made
+comparable by standardising each channel over time and sorting each row; predictors that
+work on channels can use :func:`videosync.similarity.matched_lag_profile` on the raw
+grids (:attr:`SimilarityMatrix.grid_a`, :attr:`SimilarityMatrix.grid_b`) instead.
+
 A row-wise softmax with an explicit ``temperature`` is available for predictors that want
 probabilities; it does not change any row's argmax.
 """
@@ -77,6 +83,16 @@ def resample(emb: Embedding, step_seconds: float, *, max_gap_factor: float = 2.5
     near = np.where(w[:, 0] < 0.5, v[idx], v[idx + 1])
     valid = near & gap_ok & (v[idx] & v[idx + 1] | on_frame)
     return Grid(out.astype(np.float32), valid, k0, float(step_seconds))
+
+
+def _layout_invariant(x: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Rows comparable across viewpoints: standardise each column over time, then sort
+    each row, so a row says how strongly *some* channels deviate, not which ones."""
+    x = np.asarray(x, dtype=np.float64)
+    v = valid if valid.any() else np.ones(len(x), bool)
+    mu, sd = x[v].mean(axis=0), x[v].std(axis=0)
+    z = (x - mu) / np.where(sd > 1e-9, sd, np.inf)
+    return np.sort(z, axis=1)[:, ::-1].astype(np.float32)
 
 
 def _normalise_rows(x: np.ndarray) -> np.ndarray:
@@ -144,8 +160,12 @@ class SimilarityMatrix:
         self.step_seconds = float(step_seconds)
         ga, gb = resample(a, self.step_seconds), resample(b, self.step_seconds)
         self.grid_a, self.grid_b = ga, gb
-        self.a = _normalise_rows(np.where(ga.valid[:, None], ga.features, 0.0))
-        self.b = _normalise_rows(np.where(gb.valid[:, None], gb.features, 0.0))
+        self.channels_correspond = bool(a.channels_correspond and b.channels_correspond)
+        fa, fb = ga.features, gb.features
+        if not self.channels_correspond:
+            fa, fb = _layout_invariant(fa, ga.valid), _layout_invariant(fb, gb.valid)
+        self.a = _normalise_rows(np.where(ga.valid[:, None], fa, 0.0))
+        self.b = _normalise_rows(np.where(gb.valid[:, None], fb, 0.0))
         self.valid_a = ga.valid & (np.linalg.norm(self.a, axis=1) > 0)
         self.valid_b = gb.valid & (np.linalg.norm(self.b, axis=1) > 0)
 
