@@ -72,3 +72,40 @@ def test_embedding_checks():
         Embedding(np.arange(3.0), np.zeros((4, 2)))
     with pytest.raises(ShapeError):
         Embedding(np.array([0.0, 0.0, 1.0]), np.zeros((3, 2)))
+
+
+def test_matched_profile_equals_brute_force(rng):
+    from videosync.similarity import matched_lag_profile
+    from videosync.similarity.matrix import Grid
+
+    a, b = rng.normal(size=(30, 3)), rng.normal(size=(25, 4))
+    va = np.ones(30, bool)
+    va[5] = False
+    vb = np.ones(25, bool)
+    vb[[2, 10]] = False
+    prof = matched_lag_profile(Grid(a.astype(np.float32), va, 0, 0.1), Grid(b.astype(np.float32), vb, 0, 0.1))
+    checked = 0
+    for lag, r, n in zip(prof.lags_steps, prof.correlation, prof.overlap_steps):
+        rows = [(i, i + lag) for i in range(30) if 0 <= i + lag < 25 and va[i] and vb[i + lag]]
+        assert n == len(rows)
+        if len(rows) < 4:
+            assert np.isnan(r)
+            continue
+        A, B = a[[i for i, _ in rows]], b[[j for _, j in rows]]
+        R = np.array([[np.corrcoef(A[:, p], B[:, q])[0, 1] for q in range(4)] for p in range(3)])
+        assert r == pytest.approx(0.5 * (R.max(1).mean() + R.max(0).mean()), abs=1e-6)
+        checked += 1
+    assert checked > 40
+
+
+def test_matched_profile_finds_lag_with_permuted_channels(rng):
+    from videosync.similarity import matched_lag_profile
+    from videosync.similarity.matrix import Grid
+
+    base = np.cumsum(rng.normal(size=(120, 5)), axis=0)
+    base = np.diff(base, axis=0)  # white-ish channels
+    a = base[:100]
+    b = base[7:107][:, [3, 0, 4, 1, 2]] * [2, 0.5, 1, 3, 1] + 4  # lag 7, channels shuffled and rescaled
+    prof = matched_lag_profile(Grid(a.astype(np.float32), np.ones(100, bool), 0, 1.0),
+                               Grid(b.astype(np.float32), np.ones(100, bool), 0, 1.0))
+    assert prof.lags_steps[np.nanargmax(prof.significance)] == -7
