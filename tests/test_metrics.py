@@ -1,0 +1,40 @@
+import math
+
+import pytest
+
+from videosync.eval.metrics import compute_metrics, naive_expected_mae
+
+
+def test_hand_computed_case():
+    found = [0.0, 2.0, -3.0, 10.5]
+    truth = [0.0, 1.0, -1.0, 10.0]
+    m = compute_metrics(found, truth, fps=10.0, confidence=[0.9, 0.8, 0.2, 0.7])
+    # errors 0, 1, 2, 0.5
+    assert m["mean_abs_frames"] == pytest.approx(0.875)
+    assert m["sem_frames"] == pytest.approx(math.sqrt(((0.875**2) + 0.125**2 + 1.125**2 + 0.375**2) / 3) / 2)
+    assert m["median_abs_ms"] == pytest.approx(75.0)  # median(0, 1, 2, 0.5) = 0.75 frames at 10 fps
+    assert m["acc_at_1"] == 0.75 and m["acc_at_5"] == 1.0
+    assert m["abs_err_seconds"] == pytest.approx(0.0875)
+    assert m["rel_err"] == pytest.approx(3.5 / 12.0)
+    # relative errors over R != 0: 1/1, 2/1, 0.5/10 -> only 0.05 is <= 0.1, 0.3, 0.5
+    assert m["racc_at_10"] == pytest.approx(1 / 3) and m["racc_at_50"] == pytest.approx(1 / 3)
+    assert m["low_confidence"] == 0.25
+    assert m["accepted_error_rate"] == 0.0  # the 2-frame error had low confidence
+
+
+def test_fractional_metrics():
+    # truth 1.3 frames; found 1.4 (same frame, 1 tenth off), 2.3 (next frame, same tenth), -0.7 (ex -1, in 3)
+    m = compute_metrics([1.4, 2.3, -0.7], [1.3, 1.3, 1.3], fps=30.0)
+    assert m["acc_ex_at_1"] == pytest.approx(1 / 3)  # only 1.4 has ex = 1
+    assert m["acc_ex_at_3"] == pytest.approx(1.0)
+    assert m["acc_in_at_1"] == pytest.approx(2 / 3)  # 2.3 and -0.7 keep tenth 3
+    assert m["acc_in_at_3"] == pytest.approx(1.0)
+
+
+def test_naive_expected_mae_matches_paper():
+    assert naive_expected_mae(30) == pytest.approx(930 / 61)
+
+
+def test_rejects_bad_input():
+    with pytest.raises(ValueError):
+        compute_metrics([1, 2], [1], fps=10)
