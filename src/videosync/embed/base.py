@@ -65,6 +65,21 @@ class Embedding:
     def dim(self) -> int:
         return int(self.features.shape[1])
 
+    def crop(self, start_seconds: float, stop_seconds: float) -> "Embedding":
+        """Rows with start ≤ time < stop, re-timed so that ``start_seconds`` becomes 0
+        (what embedding a clip cut from the video at those times would give)."""
+        keep = (self.times_seconds >= start_seconds - 1e-9) & (self.times_seconds < stop_seconds - 1e-9)
+        return Embedding(
+            self.times_seconds[keep] - start_seconds,
+            self.features[keep],
+            None if self.valid is None else self.valid[keep],
+            self.channels_correspond,
+        )
+
+    def with_features(self, features: np.ndarray) -> "Embedding":
+        """The same times and validity with other features (e.g. noise for the null test)."""
+        return Embedding(self.times_seconds, features, self.valid, self.channels_correspond)
+
     def __repr__(self) -> str:
         span = (
             f"{self.times_seconds[0]:.3f}..{self.times_seconds[-1]:.3f} s" if self.num_frames else "empty"
