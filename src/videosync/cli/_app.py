@@ -183,21 +183,35 @@ def demo(out, cameras, seed, embedder, predictor):
 
 
 @cli.command()
-@click.option("--dataset", type=click.Choice(["visualsync"]), default="visualsync", show_default=True)
-@click.option("--data", type=click.Path(file_okay=False), default="../shared/data/visualsync-dev", show_default=True,
-              help="Folder of the dataset.")
+@click.option("--dataset", type=click.Choice(["visualsync", "caliscope", "folder"]), default="visualsync",
+              show_default=True, help="Reader for --data (folder: any sub-folders with truth.json).")
+@click.option("--data", type=click.Path(file_okay=False), default=None,
+              help="Dataset folder (default: ../shared/data/<visualsync-dev|caliscope>).")
 @click.option("--embedder", "embedders", default="motion,appearance", show_default=True, help="Comma-separated.")
 @click.option("--predictor", "predictors", default="lag,argmax,dtw,naive", show_default=True, help="Comma-separated.")
+@click.option("--protocol", type=click.Choice(["whole", "crops"]), default="whole", show_default=True,
+              help="whole: every camera pair as recorded; crops: pairs with injected offsets (equal-length crops).")
+@click.option("--pairs", "n_pairs", type=int, default=200, show_default=True, help="crops: number of pairs.")
+@click.option("--max-offset-frames", type=float, default=30, show_default=True, help="crops: offsets uniform in ±R frames.")
+@click.option("--clip-seconds", type=float, default=8.0, show_default=True, help="crops: duration of each crop.")
+@click.option("--fractional", is_flag=True, help="crops: real-valued offsets (sub-frame metrics).")
+@click.option("--leaky-crop", is_flag=True, help="crops: add the start-only crop rows that reproduce the duration leak.")
+@click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--min-overlap", type=float, default=2.0, show_default=True, metavar="SECONDS")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the Markdown report here.")
-def bench(dataset, data, embedders, predictors, min_overlap, output):
-    """Measure embedders × predictors on a dataset with known offsets (table on stdout)."""
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Also write the Markdown report here.")
+def bench(dataset, data, embedders, predictors, protocol, n_pairs, max_offset_frames, clip_seconds, fractional,
+          leaky_crop, seed, min_overlap, output):
+    """Measure embedders × predictors on scenes with known offsets (Markdown table on stdout)."""
     import shlex
 
     from videosync.cli._render import err_console
-    from videosync.eval import DATASETS, markdown, run_pairwise
+    from videosync.eval import DATASETS, markdown, run_cropped, run_pairwise
     from videosync.export import atomic_write
 
+    if data is None:
+        data = {"visualsync": "../shared/data/visualsync-dev", "caliscope": "../shared/data/caliscope"}.get(dataset)
+        if data is None:
+            raise click.BadParameter("--data is required with --dataset folder", param_hint="--data")
     scenes = DATASETS[dataset](data)
     emb = [e.strip() for e in embedders.split(",") if e.strip()]
     pred = [p.strip() for p in predictors.split(",") if p.strip()]
@@ -205,10 +219,16 @@ def bench(dataset, data, embedders, predictors, min_overlap, output):
         EMBEDDERS.get(e)
     for p in pred:
         PREDICTORS.get(p)
-    report = run_pairwise(scenes, emb, pred, min_overlap_seconds=min_overlap,
-                          progress=lambda m: err_console.log(m) if err_console.is_terminal else None)
-    command = "videosync bench " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["bench"] else "videosync bench"
-    text = markdown(report, command=command, title=f"{dataset}: pairwise offsets")
+    log = (lambda m: err_console.log(m)) if err_console.is_terminal else None
+    if protocol == "whole":
+        report = run_pairwise(scenes, emb, pred, min_overlap_seconds=min_overlap, progress=log)
+    else:
+        report = run_cropped(scenes, emb, pred, n_pairs=n_pairs, max_offset_frames=max_offset_frames,
+                             clip_seconds=clip_seconds, seed=seed, fractional=fractional, leaky_crop=leaky_crop,
+                             min_overlap_seconds=min_overlap, progress=log)
+    args = sys.argv[2:] if sys.argv[1:2] == ["bench"] else []
+    command = " ".join(["videosync bench", *(shlex.quote(a) for a in args)])
+    text = markdown(report, command=command, title=f"{dataset} ({protocol})", fractional=fractional)
     if output:
         atomic_write(output, text.encode())
     click.echo(text)

@@ -69,12 +69,18 @@ def load_scene_folder(folder: str) -> Scene:
     )
 
 
-def load_visualsync(root: str) -> list[Scene]:
-    """Every scene of a ``visualsync-dev``-style folder: ``<dataset>__<scene>/truth.json``."""
+def load_folder_scenes(root: str) -> list[Scene]:
+    """Every sub-folder of ``root`` that holds a ``truth.json`` (one scene each).
+
+    Works for the ``visualsync-dev`` layout (``<dataset>__<scene>/``) and for folders of
+    cameras whose truth came from a capture-timestamp CSV (``caliscope``)."""
     folders = sorted(d for d in glob.glob(os.path.join(root, "*")) if os.path.isfile(os.path.join(d, "truth.json")))
     if not folders:
         raise DatasetError(f"{root}: no scene folders with truth.json")
     return [load_scene_folder(d) for d in folders]
 
 
-DATASETS = {"visualsync": load_visualsync}
+load_visualsync = load_folder_scenes
+
+DATASETS = {"visualsync": load_folder_scenes, "caliscope": load_folder_scenes, "folder": load_folder_scenes}
+"""Readers of real datasets by name; each takes the dataset's folder."""
