@@ -198,15 +198,34 @@ def demo(out, cameras, seed, embedder, predictor):
 @click.option("--leaky-crop", is_flag=True, help="crops: add the start-only crop rows that reproduce the duration leak.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--min-overlap", type=float, default=2.0, show_default=True, metavar="SECONDS")
+@click.option("--suite", type=click.Choice(["standard"]), default=None,
+              help="Run the whole published suite (writes BENCHMARKS.md with -o).")
+@click.option("--data-root", type=click.Path(file_okay=False), default="../shared/data", show_default=True,
+              help="--suite: folder holding visualsync-dev/ and caliscope/.")
+@click.option("--cache", type=click.Path(file_okay=False), default=None,
+              help="--suite: where rendered synthetic worlds are cached (default: ~/.cache/videosync).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Also write the Markdown report here.")
 def bench(dataset, data, embedders, predictors, protocol, n_pairs, max_offset_frames, clip_seconds, fractional,
-          leaky_crop, seed, min_overlap, output):
+          leaky_crop, seed, min_overlap, suite, data_root, cache, output):
     """Measure embedders × predictors on scenes with known offsets (Markdown table on stdout)."""
     import shlex
 
     from videosync.cli._render import err_console
     from videosync.eval import DATASETS, markdown, run_cropped, run_pairwise
     from videosync.export import atomic_write
+
+    args = sys.argv[2:] if sys.argv[1:2] == ["bench"] else []
+    command = " ".join(["videosync bench", *(shlex.quote(a) for a in args)])
+    log = (lambda m: err_console.log(m)) if err_console.is_terminal else None
+    if suite:
+        from videosync.eval.suite import STANDARD, run_suite
+
+        cache = cache or os.path.join(os.path.expanduser("~"), ".cache", "videosync")
+        text = run_suite(STANDARD, data_root=data_root, cache_dir=cache, command=command, progress=log)
+        if output:
+            atomic_write(output, text.encode())
+        click.echo(text)
+        return
 
     if data is None:
         data = {"visualsync": "../shared/data/visualsync-dev", "caliscope": "../shared/data/caliscope"}.get(dataset)
@@ -219,15 +238,12 @@ def bench(dataset, data, embedders, predictors, protocol, n_pairs, max_offset_fr
         EMBEDDERS.get(e)
     for p in pred:
         PREDICTORS.get(p)
-    log = (lambda m: err_console.log(m)) if err_console.is_terminal else None
     if protocol == "whole":
         report = run_pairwise(scenes, emb, pred, min_overlap_seconds=min_overlap, progress=log)
     else:
         report = run_cropped(scenes, emb, pred, n_pairs=n_pairs, max_offset_frames=max_offset_frames,
                              clip_seconds=clip_seconds, seed=seed, fractional=fractional, leaky_crop=leaky_crop,
                              min_overlap_seconds=min_overlap, progress=log)
-    args = sys.argv[2:] if sys.argv[1:2] == ["bench"] else []
-    command = " ".join(["videosync bench", *(shlex.quote(a) for a in args)])
     text = markdown(report, command=command, title=f"{dataset} ({protocol})", fractional=fractional)
     if output:
         atomic_write(output, text.encode())
