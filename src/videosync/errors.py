@@ -56,11 +56,12 @@ class UnknownPluginError(VideoSyncError, LookupError):
 class MissingDependencyError(VideoSyncError, ImportError):
     """An optional dependency is not installed; the message gives the install line."""
 
-    def __init__(self, what: str, extra: str, package: str | None = None) -> None:
+    def __init__(self, what: str, extra: str, package: str | None = None, hint: str | None = None) -> None:
         self.extra = extra
-        hint = f"pip install 'videosync[{extra}]'"
-        if package:
-            hint += f" (or: pip install {package})"
+        if hint is None:
+            hint = f"pip install 'videosync[{extra}]'"
+            if package:
+                hint += f" (or: pip install {package})"
         super().__init__(f"{what} needs an optional dependency that is not installed: {hint}")
 
 

