@@ -205,8 +205,10 @@ def demo(out, cameras, seed, embedder, predictor):
 @click.option("--cache", type=click.Path(file_okay=False), default=None,
               help="--suite: where rendered synthetic worlds are cached (default: ~/.cache/videosync).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Also write the Markdown report here.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the results (summary rows and every pair) as JSON here.")
 def bench(dataset, data, embedders, predictors, protocol, n_pairs, max_offset_frames, clip_seconds, fractional,
-          leaky_crop, seed, min_overlap, suite, data_root, cache, output):
+          leaky_crop, seed, min_overlap, suite, data_root, cache, output, json_path):
     """Measure embedders × predictors on scenes with known offsets (Markdown table on stdout)."""
     import shlex
 
@@ -221,9 +223,13 @@ def bench(dataset, data, embedders, predictors, protocol, n_pairs, max_offset_fr
         from videosync.eval.suite import STANDARD, run_suite
 
         cache = cache or os.path.join(os.path.expanduser("~"), ".cache", "videosync")
-        text = run_suite(STANDARD, data_root=data_root, cache_dir=cache, command=command, progress=log)
+        entries_json: list = []
+        text = run_suite(STANDARD, data_root=data_root, cache_dir=cache, command=command, progress=log,
+                         json_out=entries_json)
         if output:
             atomic_write(output, text.encode())
+        if json_path:
+            atomic_write(json_path, json.dumps({"suite": "standard", "entries": entries_json}, indent=1).encode())
         click.echo(text)
         return
 
@@ -244,7 +250,12 @@ def bench(dataset, data, embedders, predictors, protocol, n_pairs, max_offset_fr
         report = run_cropped(scenes, emb, pred, n_pairs=n_pairs, max_offset_frames=max_offset_frames,
                              clip_seconds=clip_seconds, seed=seed, fractional=fractional, leaky_crop=leaky_crop,
                              min_overlap_seconds=min_overlap, progress=log)
-    text = markdown(report, command=command, title=f"{dataset} ({protocol})", fractional=fractional)
+    title = f"{dataset} ({protocol})"
+    text = markdown(report, command=command, title=title, fractional=fractional)
     if output:
         atomic_write(output, text.encode())
+    if json_path:
+        from videosync.eval.benchmark import to_json_dict
+
+        atomic_write(json_path, json.dumps(to_json_dict(report, command=command, title=title), indent=1).encode())
     click.echo(text)

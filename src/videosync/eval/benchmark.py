@@ -273,3 +273,26 @@ def markdown(report: BenchReport, *, command: str, title: str, fractional: bool 
         lines += ["", "</details>"]
     lines.append("")
     return "\n".join(lines)
+
+
+def to_json_dict(report: BenchReport, *, command: str, title: str) -> dict:
+    """The report as plain data: summary rows, every outcome, costs."""
+    from dataclasses import asdict
+
+    from videosync import __version__
+
+    def clean(d):
+        return {k: (None if isinstance(v, float) and v != v else v) for k, v in d.items()}
+
+    return {
+        "title": title,
+        "command": command,
+        "videosync_version": __version__,
+        "python": platform.python_version(),
+        "video_seconds": report.video_seconds,
+        "embed_seconds": report.embed_seconds,
+        "predict_seconds": report.predict_seconds,
+        "skipped": report.skipped,
+        "summary": [clean(r) for r in summary_rows(report)],
+        "outcomes": [asdict(o) for o in report.outcomes],
+    }

@@ -80,6 +80,75 @@ def load_folder_scenes(root: str) -> list[Scene]:
     return [load_scene_folder(d) for d in folders]
 
 
+def load_timestamp_csv_scene(folder: str, *, csv_name: str = "timestamps.csv", pattern: str = "cam_{id}.mp4",
+                             name: str | None = None) -> Scene:
+    """A folder of cameras with a capture-timestamp CSV (``sync_index, cam_id, frame_time``).
+
+    Every frame's capture time is on one shared clock; the truth is taken from each
+    camera's first frame: camera k's own time 0 shows the instant ``T_k``, so
+    ``offset_seconds[k] = T_ref − T_k`` (the reference is the lowest cam_id).
+    """
+    import csv
+
+    path = os.path.join(folder, csv_name)
+    if not os.path.isfile(path):
+        raise DatasetError(f"{folder}: no {csv_name}")
+    first: dict[str, float] = {}
+    count: dict[str, int] = {}
+    try:
+        with open(path, newline="") as f:
+            for row in csv.DictReader(f):
+                cam = str(row["cam_id"]).strip()
+                t = float(row["frame_time"])
+                first[cam] = min(first.get(cam, t), t)
+                count[cam] = count.get(cam, 0) + 1
+    except (KeyError, ValueError) as exc:
+        raise DatasetError(f"{path}: malformed ({exc}); expected columns sync_index, cam_id, frame_time") from None
+    if not first:
+        raise DatasetError(f"{path}: no rows")
+    cams = sorted(first, key=lambda c: (len(c), c))
+    paths = []
+    for c in cams:
+        p = os.path.join(folder, pattern.format(id=c))
+        if not os.path.isfile(p):
+            raise DatasetError(f"{folder}: camera {c!r} has no video {os.path.basename(p)!r}")
+        paths.append(p)
+    ref = cams[0]
+    from videosync.io import probe
+
+    fps = probe(paths[0]).fps
+    return Scene(
+        name=name or os.path.basename(os.path.normpath(folder)),
+        dataset="timestamps",
+        cameras=tuple(f"cam_{c}" for c in cams),
+        paths=tuple(paths),
+        offsets_seconds=tuple(first[ref] - first[c] for c in cams),
+        fps=float(fps),
+        reference=f"cam_{ref}",
+    )
+
+
+def write_truth(scene: Scene, folder: str, **extra) -> str:
+    """Write ``truth.json`` for ``scene`` into ``folder`` (paths relative to it)."""
+    from videosync.timebase import OFFSET_CONVENTION
+
+    truth = {
+        "convention": OFFSET_CONVENTION,
+        "dataset": scene.dataset,
+        "scene": scene.name,
+        "fps": scene.fps,
+        "reference": scene.reference,
+        "offsets_seconds": dict(zip(scene.cameras, scene.offsets_seconds)),
+        "clips": {c: {"file": os.path.relpath(p, folder)} for c, p in zip(scene.cameras, scene.paths)},
+        "synthetic": scene.synthetic,
+        **extra,
+    }
+    out = os.path.join(folder, "truth.json")
+    with open(out, "w") as f:
+        json.dump(truth, f, indent=2)
+    return out
+
+
 load_visualsync = load_folder_scenes
 
 DATASETS = {"visualsync": load_folder_scenes, "caliscope": load_folder_scenes, "folder": load_folder_scenes}

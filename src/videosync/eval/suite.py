@@ -84,8 +84,9 @@ STANDARD: list[SuiteEntry] = [
 ]
 
 
-def run_suite(entries, *, data_root: str, cache_dir: str, command: str, progress: Progress = None) -> str:
-    """Run ``entries`` and return the Markdown document."""
+def run_suite(entries, *, data_root: str, cache_dir: str, command: str, progress: Progress = None,
+              json_out: list | None = None) -> str:
+    """Run ``entries`` and return the Markdown document (entries' data appended to ``json_out``)."""
     from videosync import __version__
 
     started = time.perf_counter()
@@ -96,6 +97,10 @@ def run_suite(entries, *, data_root: str, cache_dir: str, command: str, progress
         if isinstance(result, str):
             parts.append(f"## {e.title}\n\n{e.description}\n\nSkipped: {result}.\n")
             continue
+        if json_out is not None:
+            from videosync.eval.benchmark import to_json_dict
+
+            json_out.append(to_json_dict(result, command=command, title=e.title))
         md = markdown(result, command=command, title=e.title, fractional=e.fractional, per_pair=e.per_pair)
         head, _, rest = md.partition("\n\n")
         parts.append(f"{head}\n\n{e.description} ({time.perf_counter() - t0:.0f} s)\n\n{rest}")
