@@ -66,6 +66,38 @@ def _caliscope(data_root, cache, progress):
                        max_offset_frames=12, clip_seconds=5.0, seed=0, leaky_crop=True, progress=progress)
 
 
+def _synthetic(kinds, seeds, *, seconds=10.0, crops=True, fractional=False, n_pairs=200, max_offset_frames=30,
+               clip_seconds=6.0, leaky=False, pairwise=False, embedders=ALL_EMBEDDERS):
+    """An entry runner over rendered worlds (MuJoCo), cached under ``cache_dir/synth``."""
+
+    def run(data_root, cache, progress):
+        try:
+            from videosync.synth import available, render_scene
+        except ImportError as exc:  # pragma: no cover - the package ships synth
+            return f"videosync.synth cannot be imported ({exc})"
+        ok, why = available()
+        if not ok:
+            return f"MuJoCo rendering unavailable ({why})"
+        from videosync.eval.datasets import load_scene_folder
+
+        scenes = []
+        for kind in kinds:
+            for seed in seeds:
+                folder = os.path.join(cache, "synth", f"{kind}-s{seed}-{int(seconds)}s")
+                if progress:
+                    progress(f"render {kind} seed {seed}")
+                render_scene(folder, scene=kind, cameras=4, seconds=seconds, seed=seed)
+                scenes.append(load_scene_folder(folder))
+        emb = _available_embedders(embedders)
+        if pairwise:
+            return run_pairwise(scenes, emb, ALL_PREDICTORS, progress=progress)
+        return run_cropped(scenes, emb, ALL_PREDICTORS, n_pairs=n_pairs, max_offset_frames=max_offset_frames,
+                           clip_seconds=clip_seconds, seed=0, fractional=fractional, leaky_crop=leaky,
+                           progress=progress)
+
+    return run
+
+
 STANDARD: list[SuiteEntry] = [
     SuiteEntry(
         "Real footage: visualsync-dev (whole clips, every camera pair)",
@@ -80,6 +112,32 @@ STANDARD: list[SuiteEntry] = [
         "±12 frames, seed 0. Integrity rows: noise substitution (b replaced by noise of matching mean and "
         "variance: must fall to the naive level) and the leaky start-only crops of SeSyn-Net.",
         _caliscope,
+    ),
+    SuiteEntry(
+        "Synthetic: one person (MuJoCo humanoid, equal-length crops, integrity rows)",
+        "3 rendered worlds (seeds 0–2) × 4 cameras around one humanoid with smooth non-periodic motion, "
+        "10 s each at 30/25/30/60 fps, different viewpoints; 300 pairs of 6 s crops, offsets uniform in "
+        "±30 frames, seed 0; noise-substitution and leaky-crop rows.",
+        _synthetic(["human"], [0, 1, 2], n_pairs=300, leaky=True),
+    ),
+    SuiteEntry(
+        "Synthetic: several people (equal-length crops)",
+        "2 rendered worlds × 4 cameras, several humanoids; 200 pairs of 6 s crops, ±30 frames.",
+        _synthetic(["humans"], [0, 1], n_pairs=200),
+    ),
+    SuiteEntry(
+        "Synthetic: no people (objects, pendulums, pouring, flock; equal-length crops)",
+        "4 rendered worlds (one per kind, seed 0) × 4 cameras; 300 pairs of 6 s crops, ±30 frames.",
+        _synthetic(["objects", "pendulums", "pouring", "flock"], [0], n_pairs=300, embedders=("motion", "appearance")),
+    ),
+    SuiteEntry(
+        "Synthetic: fractional offsets (whole rendered clips)",
+        "Every camera pair of the worlds above as rendered: real-valued offsets (±2 s) between cameras at "
+        "different frame rates (30/25/30/60 fps), so the truth is sub-frame by construction. Errors are in "
+        "the frames of the pair's reference camera.",
+        _synthetic(["human", "objects", "pendulums", "pouring", "flock"], [0], pairwise=True,
+                   embedders=("motion", "appearance")),
+        fractional=True,
     ),
 ]
 
