@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import os
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Iterable, Iterator
+from typing import Callable, ClassVar, Iterable
 
 import numpy as np
 
@@ -18,7 +18,8 @@ ProgressCallback = Callable[[float], None]
 """Called with the fraction done, in [0, 1]."""
 
 Frames = Iterable[tuple[float, np.ndarray]]
-"""``(time_seconds, image)`` pairs in presentation order."""
+"""``(time_seconds, image)`` pairs in presentation order. From a video file this is a
+:class:`videosync.io.FrameStream`, which also records which frames were key frames."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -127,21 +128,8 @@ class Embedder(Plugin, abc.ABC):
         """Decode ``path`` (streaming) and embed it."""
         reader = open_video(path)
         with reader:
-            frames = reader.frames(max_side=self.max_side, pixel_format=self.pixel_format)
-            if progress is not None:
-                frames = _with_progress(frames, reader.info.duration_seconds, progress)
+            frames = reader.frames(max_side=self.max_side, pixel_format=self.pixel_format, progress=progress)
             return self.embed_frames(frames, reader.info)
-
-
-def _with_progress(frames: Frames, total_seconds: float, progress: ProgressCallback) -> Iterator:
-    last = -1.0
-    for t, img in frames:
-        frac = min(1.0, t / total_seconds) if total_seconds > 0 else 0.0
-        if frac - last >= 0.01:
-            progress(frac)
-            last = frac
-        yield t, img
-    progress(1.0)
 
 
 def zscore_columns(x: np.ndarray, eps: float = 1e-6) -> np.ndarray:

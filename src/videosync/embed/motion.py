@@ -5,6 +5,11 @@ averaged over the cells of a ``grid`` × ``grid`` grid, log-compressed
 (``log(x + 0.05·median + 1e-6)``). The row is placed at the midpoint of the two frames'
 times, so cameras with different frame rates stay aligned.
 
+Rows that end on a **key frame** are marked invalid: between key frames an encoder keeps a
+still background frozen, and at each key frame it jumps, a pulse every camera file has at
+its own rhythm that correlates like motion (unless nearly every frame is a key frame, as
+in intra-only codecs, where there is no such pulse).
+
 A cell in one camera sees a different part of the scene than the same cell in another,
 so the embedding says its channels do not correspond (``channels_correspond=False``):
 the ``lag`` predictor then matches each cell to its best-correlated cell in the other
@@ -54,4 +59,8 @@ class MotionEmbedder(Embedder):
             prev, prev_t = cur, t
         x = np.array(rows, dtype=np.float64)
         eps = 0.05 * float(np.median(x)) + 1e-6 if x.size else 1e-6
-        return Embedding(np.array(times), np.log(x + eps), channels_correspond=(g == 1))
+        valid = None
+        keys = getattr(frames, "key_frames", None)
+        if keys is not None and len(keys) == len(rows) + 1 and np.mean(keys) < 0.5:
+            valid = ~np.asarray(keys[1:], dtype=bool)  # row r spans frames r and r + 1
+        return Embedding(np.array(times), np.log(x + eps), valid=valid, channels_correspond=(g == 1))

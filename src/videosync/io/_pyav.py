@@ -202,6 +202,34 @@ def working_size(width: int, height: int, max_side: int | None) -> tuple[int, in
     return max(2, int(round(w / 2)) * 2), max(2, int(round(h / 2)) * 2)
 
 
+class FrameStream:
+    """The frames of one decode pass: iterate for ``(time_seconds, image)``.
+
+    While iterating it records, per yielded frame, whether the decoder marked it as a key
+    frame (:attr:`key_frames`): a compressed still background jumps at key frames, which
+    embedders built on frame differences must not mistake for motion.
+    """
+
+    def __init__(self, generator, progress=None, total_seconds: float = 0.0) -> None:
+        self._gen = generator
+        self.key_frames: list[bool] = []
+        self._progress = progress
+        self._total = total_seconds
+
+    def __iter__(self):
+        last = -1.0
+        for t, img, key in self._gen:
+            self.key_frames.append(key)
+            if self._progress is not None:
+                frac = min(1.0, t / self._total) if self._total > 0 else 0.0
+                if frac - last >= 0.01:
+                    self._progress(frac)
+                    last = frac
+            yield t, img
+        if self._progress is not None:
+            self._progress(1.0)
+
+
 @dataclass
 class VideoReader:
     """Streaming decoder for one video file.
@@ -241,7 +269,8 @@ class VideoReader:
         max_side: int | None = 160,
         pixel_format: PixelFormat = "gray",
         apply_rotation: bool = True,
-    ) -> Iterator[tuple[float, np.ndarray]]:
+        progress=None,
+    ) -> FrameStream:
         """Decode every frame, resized so the longer side is ``max_side`` pixels.
 
         Yields
@@ -249,7 +278,15 @@ class VideoReader:
         time_seconds : float
             Presentation time relative to the first frame.
         image : np.ndarray [shape=(H, W) for gray, (H, W, 3) for rgb24], uint8
+
+        ``progress(fraction)`` is called as decoding advances. The returned stream also
+        records which frames were key frames (:attr:`FrameStream.key_frames`).
         """
+        return FrameStream(
+            self._decode(max_side, pixel_format, apply_rotation), progress, self.info.duration_seconds
+        )
+
+    def _decode(self, max_side, pixel_format, apply_rotation):
         import av
         from av.video.reformatter import Interpolation, VideoReformatter
 
@@ -286,7 +323,7 @@ class VideoReader:
                 rot = int(round(getattr(frame, "rotation", 0) or 0)) % 360
                 if apply_rotation and rot:
                     img = np.ascontiguousarray(np.rot90(img, k=rot // 90))
-                yield float(pts * tb - t0), img
+                yield float(pts * tb - t0), img, bool(frame.key_frame)
                 index += 1
         except av.error.FFmpegError as exc:
             raise DecodeError(self.path, f"decoding failed: {_ffmpeg_message(exc)}", index) from None
