@@ -49,7 +49,7 @@ def test_unknown_names_and_parameters():
     with pytest.raises(UnknownPluginError) as info:
         EMBEDDERS.create("nope")
     assert "motion" in str(info.value) and isinstance(info.value, LookupError)
-    with pytest.raises(InvalidParameterError, match="valid: grid, max_side"):
+    with pytest.raises(InvalidParameterError, match="valid: grid, multiscale, max_side"):
         EMBEDDERS.create("motion", gird=3)
     with pytest.raises(InvalidParameterError, match="'grid' parameter of MotionEmbedder"):
         EMBEDDERS.create("motion", grid=0)

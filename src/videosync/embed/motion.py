@@ -1,7 +1,9 @@
 """Motion embedder: spatial-grid motion energy, no weights.
 
 For each pair of consecutive frames: the absolute difference of the grey frames,
-averaged over the cells of a ``grid`` × ``grid`` grid, log-compressed
+averaged over the cells of a ``grid`` × ``grid`` grid — and, with ``multiscale`` (default),
+also over the whole frame and a 2 × 2 grid, so a subject that crosses cell borders is still
+seen whole — log-compressed
 (``log(x + 0.05·median + 1e-6)``). The row is placed at the midpoint of the two frames'
 times, so cameras with different frame rates stay aligned.
 
@@ -32,16 +34,22 @@ class MotionEmbedder(Embedder):
     pixel_format = "gray"
     default_metric = "cosine"
 
-    def __init__(self, *, grid: int = 4, max_side: int = 160) -> None:
+    def __init__(self, *, grid: int = 4, multiscale: bool = True, max_side: int = 160) -> None:
         super().__init__(max_side=max_side)
         self.grid = check_number("MotionEmbedder", "grid", grid, low=1, high=32, integer=True)
+        self.multiscale = bool(multiscale)
 
     @classmethod
     def test_params(cls):
-        return [{}, {"grid": 2, "max_side": 64}]
+        return [{}, {"grid": 2, "multiscale": False, "max_side": 64}]
+
+    @property
+    def levels(self) -> list[int]:
+        """Grid sizes whose cells become channels: 1×1, 2×2 and grid×grid when multiscale."""
+        return sorted({1, 2, self.grid} if self.multiscale else {self.grid})
 
     def _embed(self, frames: Frames, info: VideoInfo) -> Embedding:
-        g = self.grid
+        levels = self.levels
         prev = None
         prev_t = None
         times, rows = [], []
@@ -50,11 +58,13 @@ class MotionEmbedder(Embedder):
             if prev is not None:
                 d = np.abs(cur - prev)
                 h, w = d.shape
-                ys = np.linspace(0, h, g + 1).astype(int)
-                xs = np.linspace(0, w, g + 1).astype(int)
-                rs = np.add.reduceat(np.add.reduceat(d, ys[:-1], axis=0), xs[:-1], axis=1)
-                area = np.outer(np.diff(ys), np.diff(xs))
-                rows.append((rs / np.maximum(area, 1)).ravel())
+                cells = []
+                for g in levels:
+                    ys = np.linspace(0, h, g + 1).astype(int)
+                    xs = np.linspace(0, w, g + 1).astype(int)
+                    rs = np.add.reduceat(np.add.reduceat(d, ys[:-1], axis=0), xs[:-1], axis=1)
+                    cells.append((rs / np.maximum(np.outer(np.diff(ys), np.diff(xs)), 1)).ravel())
+                rows.append(np.concatenate(cells))
                 times.append(0.5 * (t + prev_t))
             prev, prev_t = cur, t
         x = np.array(rows, dtype=np.float64)
@@ -63,4 +73,4 @@ class MotionEmbedder(Embedder):
         keys = getattr(frames, "key_frames", None)
         if keys is not None and len(keys) == len(rows) + 1 and np.mean(keys) < 0.5:
             valid = ~np.asarray(keys[1:], dtype=bool)  # row r spans frames r and r + 1
-        return Embedding(np.array(times), np.log(x + eps), valid=valid, channels_correspond=(g == 1))
+        return Embedding(np.array(times), np.log(x + eps), valid=valid, channels_correspond=(levels == [1]))
