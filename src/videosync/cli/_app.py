@@ -14,6 +14,8 @@ from videosync.embed import EMBEDDERS
 from videosync.export import EXPORTERS
 from videosync.predict import PREDICTORS
 
+SYNTH_KINDS = ("human", "humans", "objects", "pendulums", "pouring", "flock")
+
 
 def _parse_kv(pairs: tuple[str, ...], what: str) -> dict:
     out = {}
@@ -183,15 +185,17 @@ def demo(out, cameras, seed, embedder, predictor):
 
 
 @cli.command()
-@click.option("--dataset", type=click.Choice(["visualsync", "caliscope", "folder"]), default="visualsync",
-              show_default=True, help="Reader for --data (folder: any sub-folders with truth.json).")
+@click.option("--dataset", type=click.Choice(["visualsync", "caliscope", "folder"] + [f"synthetic-{k}" for k in SYNTH_KINDS]),
+              default="visualsync", show_default=True,
+              help="Reader for --data (folder: any sub-folders with truth.json; synthetic-*: rendered worlds, seeds 0-2).")
 @click.option("--data", type=click.Path(file_okay=False), default=None,
-              help="Dataset folder (default: ../shared/data/<visualsync-dev|caliscope>).")
+              help="Dataset folder (default: ../shared/data/<visualsync-dev|caliscope>; synthetic: the render cache).")
 @click.option("--embedder", "embedders", default="motion,appearance", show_default=True, help="Comma-separated.")
 @click.option("--predictor", "predictors", default="lag,argmax,dtw,naive", show_default=True, help="Comma-separated.")
-@click.option("--protocol", type=click.Choice(["whole", "crops"]), default="whole", show_default=True,
-              help="whole: every camera pair as recorded; crops: pairs with injected offsets (equal-length crops).")
-@click.option("--pairs", "n_pairs", type=int, default=200, show_default=True, help="crops: number of pairs.")
+@click.option("--protocol", type=click.Choice(["whole", "crops"]), default=None,
+              help="whole: every camera pair as recorded; crops: pairs with injected offsets (equal-length crops). "
+                   "Default: crops when --pairs is given or the dataset is synthetic, else whole.")
+@click.option("--pairs", "n_pairs", type=int, default=None, help="crops: number of pairs (default 200).")
 @click.option("--max-offset-frames", type=float, default=30, show_default=True, help="crops: offsets uniform in ±R frames.")
 @click.option("--clip-seconds", type=float, default=8.0, show_default=True, help="crops: duration of each crop.")
 @click.option("--fractional", is_flag=True, help="crops: real-valued offsets (sub-frame metrics).")
@@ -233,11 +237,20 @@ def bench(dataset, data, embedders, predictors, protocol, n_pairs, max_offset_fr
         click.echo(text)
         return
 
-    if data is None:
-        data = {"visualsync": "../shared/data/visualsync-dev", "caliscope": "../shared/data/caliscope"}.get(dataset)
+    if protocol is None:
+        protocol = "crops" if (n_pairs is not None or dataset.startswith("synthetic-")) else "whole"
+    n_pairs = 200 if n_pairs is None else n_pairs
+    if dataset.startswith("synthetic-"):
+        from videosync.eval.datasets import load_synthetic
+
+        data = data or cache or os.path.join(os.path.expanduser("~"), ".cache", "videosync")
+        scenes = load_synthetic(dataset.split("-", 1)[1], data, progress=log)
+    else:
         if data is None:
-            raise click.BadParameter("--data is required with --dataset folder", param_hint="--data")
-    scenes = DATASETS[dataset](data)
+            data = {"visualsync": "../shared/data/visualsync-dev", "caliscope": "../shared/data/caliscope"}.get(dataset)
+            if data is None:
+                raise click.BadParameter("--data is required with --dataset folder", param_hint="--data")
+        scenes = DATASETS[dataset](data)
     emb = [e.strip() for e in embedders.split(",") if e.strip()]
     pred = [p.strip() for p in predictors.split(",") if p.strip()]
     for e in emb:

@@ -4,7 +4,8 @@ Two protocols:
 
 * :func:`run_pairwise` — every camera pair of every scene, whole clips (real footage).
 * :func:`run_cropped` — many pairs per scene with injected offsets (equal-length crops,
-  :mod:`videosync.eval.pairs`), plus the integrity rows: the noise-substitution test
+  :mod:`videosync.eval.pairs`), searched within the injected range ±(R + 1) frames as the
+  papers' fixed-class heads are, plus the integrity rows: the noise-substitution test
   (b's embedding replaced by noise of matching mean and variance) and, on request, the
   leaky start-only crops that reproduce the duration bias.
 
@@ -183,7 +184,10 @@ def run_cropped(
                     a, b = p.apply(cache[s.paths[p.a]], cache[s.paths[p.b]])
                     if noise:
                         b = noise_like(b, rng)
-                    est = pred.predict(SimilarityMatrix(a, b), search)
+                    # The papers' heads answer within the injected range; search it (one frame spare).
+                    limited = SearchRange(max_offset_seconds=(max_offset_frames + 1) / p.fps,
+                                          min_overlap_seconds=search.min_overlap_seconds)
+                    est = pred.predict(SimilarityMatrix(a, b), limited)
                     report.outcomes.append(Outcome(
                         dataset_name or s.dataset, cond, emb_name, pred_name, s.name, s.cameras[p.a],
                         s.cameras[p.b], p.truth_seconds, est.offset_seconds, est.confidence, p.fps))

@@ -151,5 +151,19 @@ def write_truth(scene: Scene, folder: str, **extra) -> str:
 
 load_visualsync = load_folder_scenes
 
+
+def load_synthetic(kind: str, cache_dir: str, *, seeds=(0, 1, 2), seconds: float = 10.0, progress=None) -> list[Scene]:
+    """Rendered worlds of one kind (``videosync.synth``), rendered once and cached."""
+    from videosync.synth import render_scene
+
+    scenes = []
+    for seed in seeds:
+        folder = os.path.join(cache_dir, "synth", f"{kind}-s{seed}-{int(seconds)}s")
+        if progress:
+            progress(f"render {kind} seed {seed}")
+        render_scene(folder, scene=kind, cameras=4, seconds=seconds, seed=seed)
+        scenes.append(load_scene_folder(folder))
+    return scenes
+
 DATASETS = {"visualsync": load_folder_scenes, "caliscope": load_folder_scenes, "folder": load_folder_scenes}
 """Readers of real datasets by name; each takes the dataset's folder."""

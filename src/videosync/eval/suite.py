@@ -72,22 +72,17 @@ def _synthetic(kinds, seeds, *, seconds=10.0, crops=True, fractional=False, n_pa
 
     def run(data_root, cache, progress):
         try:
-            from videosync.synth import available, render_scene
+            from videosync.synth import available
         except ImportError as exc:  # pragma: no cover - the package ships synth
             return f"videosync.synth cannot be imported ({exc})"
         ok, why = available()
         if not ok:
             return f"MuJoCo rendering unavailable ({why})"
-        from videosync.eval.datasets import load_scene_folder
+        from videosync.eval.datasets import load_synthetic
 
         scenes = []
         for kind in kinds:
-            for seed in seeds:
-                folder = os.path.join(cache, "synth", f"{kind}-s{seed}-{int(seconds)}s")
-                if progress:
-                    progress(f"render {kind} seed {seed}")
-                render_scene(folder, scene=kind, cameras=4, seconds=seconds, seed=seed)
-                scenes.append(load_scene_folder(folder))
+            scenes += load_synthetic(kind, cache, seeds=seeds, seconds=seconds, progress=progress)
         emb = _available_embedders(embedders)
         if pairwise:
             return run_pairwise(scenes, emb, ALL_PREDICTORS, progress=progress)
