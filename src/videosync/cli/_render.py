@@ -10,6 +10,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 err_console = Console(stderr=True)
+if not err_console.is_terminal:  # pipes and logs: wide enough that no column is cut
+    err_console = Console(stderr=True, width=140)
 
 
 def result_table(result, truth_seconds: list[float] | None = None) -> Table:
