@@ -99,3 +99,10 @@ def test_pairs_subset_and_bad_parameters(rig_factory):
         videosync.sync(rig.paths, embedder_params={"gird": 3})
     with pytest.raises(videosync.InvalidParameterError):
         videosync.sync(rig.paths[:1])
+
+
+def test_no_overlap_is_low_confidence(rig_factory):
+    # cam1 started 8 s after the reference; both record 4 s: they never overlap.
+    rig = rig_factory(n_cameras=2, offsets_seconds=(0.0, -8.0), fps=30.0, duration_seconds=4.0, seed=12)
+    res = videosync.sync(rig.paths)
+    assert res.videos[1].status == "low_confidence"
