@@ -47,6 +47,9 @@ follow different people and their features do not correspond. Animals are not pe
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from typing import NamedTuple
 
 import numpy as np
@@ -363,12 +366,18 @@ class PoseEmbedder(Embedder):
         idx = list(MEDIAPIPE_INDEX)
         nj = len(idx)
         times, rows = [], []  # one row per frame: 12 world (x, y, z), 12 image (x, y) in pixels
-        with mp_pose.Pose(static_image_mode=False, model_complexity=1) as estimator:
-            for t, img in frames:
+        with _quiet_native_stderr():
+            estimator = mp_pose.Pose(static_image_mode=False, model_complexity=1)
+        with estimator:
+            for k, (t, img) in enumerate(frames):
                 if img.ndim == 2:
                     img = np.repeat(img[..., None], 3, axis=2)
                 h, w = img.shape[:2]
-                res = estimator.process(np.ascontiguousarray(img))
+                if k == 0:  # the graph starts on the first frame and logs from C++
+                    with _quiet_native_stderr():
+                        res = estimator.process(np.ascontiguousarray(img))
+                else:
+                    res = estimator.process(np.ascontiguousarray(img))
                 times.append(t)
                 if res.pose_landmarks is None or res.pose_world_landmarks is None:
                     rows.append(None)
@@ -400,6 +409,30 @@ class PoseEmbedder(Embedder):
         if pf.valid.any():
             feats[pf.valid] = zscore_columns(pf.features[pf.valid])
         return Embedding(pf.times_seconds, feats, valid=pf.valid)
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence MediaPipe's C++ start-up log lines (TFLite, glog), which
+    ``GLOG_minloglevel`` does not reach, by pointing file descriptor 2 at /dev/null for the
+    duration. ``VIDEOSYNC_DEBUG=1`` keeps them."""
+    if os.environ.get("VIDEOSYNC_DEBUG") == "1":
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _pose_module():
