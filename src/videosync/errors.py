@@ -18,6 +18,7 @@ __all__ = [
     "FrameRateUnavailableError",
     "DecodeError",
     "DatasetError",
+    "MissingWeightsError",
 ]
 
 
@@ -93,3 +94,14 @@ class DecodeError(VideoSyncError, RuntimeError):
 
 class DatasetError(VideoSyncError, ValueError):
     """A dataset folder is missing files or has malformed truth."""
+
+
+class MissingWeightsError(VideoSyncError, FileNotFoundError):
+    """A learned plug-in was asked to predict without trained weights."""
+
+    def __init__(self, what: str, hint: str) -> None:
+        self.what = what
+        super().__init__(f"{what} has no trained weights; {hint}")
+
+    def __str__(self) -> str:  # FileNotFoundError would otherwise print errno fields
+        return self.args[0]

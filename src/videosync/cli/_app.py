@@ -30,6 +30,22 @@ def _parse_kv(pairs: tuple[str, ...], what: str) -> dict:
     return out
 
 
+def _load_scenes(dataset: str, data: str | None, cache: str | None, log):
+    """Scenes of a named dataset: real ones from a folder, synthetic ones rendered (cached)."""
+    from videosync.eval import DATASETS
+
+    if dataset.startswith("synthetic-"):
+        from videosync.eval.datasets import load_synthetic
+
+        data = data or cache or os.path.join(os.path.expanduser("~"), ".cache", "videosync")
+        return load_synthetic(dataset.split("-", 1)[1], data, progress=log)
+    if data is None:
+        data = {"visualsync": "../shared/data/visualsync-dev", "caliscope": "../shared/data/caliscope"}.get(dataset)
+        if data is None:
+            raise click.BadParameter("--data is required with --dataset folder", param_hint="--data")
+    return DATASETS[dataset](data)
+
+
 def _parse_pairs(text: str | None, n: int):
     if not text:
         return None
@@ -217,7 +233,7 @@ def bench(dataset, data, embedders, predictors, protocol, n_pairs, max_offset_fr
     import shlex
 
     from videosync.cli._render import err_console
-    from videosync.eval import DATASETS, markdown, run_cropped, run_pairwise
+    from videosync.eval import markdown, run_cropped, run_pairwise
     from videosync.export import atomic_write
 
     args = sys.argv[2:] if sys.argv[1:2] == ["bench"] else []
@@ -240,17 +256,7 @@ def bench(dataset, data, embedders, predictors, protocol, n_pairs, max_offset_fr
     if protocol is None:
         protocol = "crops" if (n_pairs is not None or dataset.startswith("synthetic-")) else "whole"
     n_pairs = 200 if n_pairs is None else n_pairs
-    if dataset.startswith("synthetic-"):
-        from videosync.eval.datasets import load_synthetic
-
-        data = data or cache or os.path.join(os.path.expanduser("~"), ".cache", "videosync")
-        scenes = load_synthetic(dataset.split("-", 1)[1], data, progress=log)
-    else:
-        if data is None:
-            data = {"visualsync": "../shared/data/visualsync-dev", "caliscope": "../shared/data/caliscope"}.get(dataset)
-            if data is None:
-                raise click.BadParameter("--data is required with --dataset folder", param_hint="--data")
-        scenes = DATASETS[dataset](data)
+    scenes = _load_scenes(dataset, data, cache, log)
     emb = [e.strip() for e in embedders.split(",") if e.strip()]
     pred = [p.strip() for p in predictors.split(",") if p.strip()]
     for e in emb:
@@ -321,3 +327,30 @@ def synth(scene, cameras, seconds, fps, offsets, size, seed, moving_camera, moti
     for cam, path, off in zip(result.cameras, result.paths, result.offsets_seconds):
         err_console.print(f"{cam}: {path}  offset {off:+.6f} s")
     click.echo(os.path.join(out_dir, "truth.json"))
+
+
+@cli.command()
+@click.argument("model", type=click.Choice(["logreg"]))
+@click.option("--dataset", type=click.Choice(["visualsync", "caliscope", "folder"] + [f"synthetic-{k}" for k in SYNTH_KINDS]),
+              default="synthetic-objects", show_default=True)
+@click.option("--data", type=click.Path(file_okay=False), default=None, help="Dataset folder or render cache.")
+@click.option("--embedder", default="motion", show_default=True)
+@click.option("--pairs", "n_pairs", type=int, default=400, show_default=True)
+@click.option("--max-offset-frames", type=int, default=30, show_default=True)
+@click.option("--clip-seconds", type=float, default=6.0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="Weights file (.npz); the run card goes beside it (.json).")
+def train(model, dataset, data, embedder, n_pairs, max_offset_frames, clip_seconds, seed, out):
+    """Train a learned plug-in on pairs with injected offsets (validation split by scene)."""
+    import shlex
+
+    from videosync.cli._render import err_console
+    from videosync.train import train_model
+
+    log = (lambda m: err_console.log(m)) if err_console.is_terminal else None
+    scenes = _load_scenes(dataset, data, None, log)
+    args = sys.argv[2:] if sys.argv[1:2] == ["train"] else []
+    card = train_model(model, scenes, out=out, embedder=embedder, n_pairs=n_pairs,
+                       max_offset_frames=max_offset_frames, clip_seconds=clip_seconds, seed=seed,
+                       command=" ".join(["videosync train", *(shlex.quote(a) for a in args)]), progress=log)
+    click.echo(json.dumps(card, indent=2))

@@ -11,5 +11,6 @@ PREDICTORS.add_lazy("lag", "videosync.predict.lag:LagPredictor")
 PREDICTORS.add_lazy("argmax", "videosync.predict.argmax:ArgmaxPredictor")
 PREDICTORS.add_lazy("dtw", "videosync.predict.dtw:DTWPredictor")
 PREDICTORS.add_lazy("naive", "videosync.predict.naive:NaivePredictor")
+PREDICTORS.add_lazy("logreg", "videosync.predict.heads:LogRegHead")
 
 __all__ = ["PREDICTORS", "OffsetEstimate", "Predictor", "SearchRange"]

@@ -1,0 +1,146 @@
+"""VideoSync's learned offset heads over the similarity image (for comparison).
+
+The reference code (VideoSync, ``train_sync_offset_detector.py``) feeds each head the
+row-softmaxed similarity matrix at temperature 1, **zero-padded bottom/right to 256 × 256**
+(top-left anchored, truncated if larger), flattened, and classifies the offset into the
+integers −R…R frames (R = 30: 61 classes). This module reproduces that input exactly and
+the logistic-regression head (sklearn ``LogisticRegression`` defaults, ``max_iter=1000``),
+with the reference's flaws fixed where they are flaws: the offset is read on the common
+time grid, and training/validation are split by scene (``videosync train``).
+
+It is a fixed-range, fixed-size head: it cannot answer outside ±R and ignores frames past
+the 256th. Weights are a small ``.npz`` (coefficients, intercepts, classes, settings),
+loaded with ``weights=PATH``; without weights it raises :class:`MissingWeightsError`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from videosync._validation import check_number
+from videosync.errors import MissingDependencyError, MissingWeightsError
+from videosync.predict.base import OffsetEstimate, Predictor, SearchRange
+from videosync.similarity import SimilarityMatrix
+
+
+def similarity_image(sim: SimilarityMatrix, *, size: int = 256, temperature: float = 1.0) -> np.ndarray:
+    """(size, size) float32: the row-softmaxed similarity, zero-padded bottom/right.
+
+    As in the reference: negative squared Euclidean distance of unit rows, softmax at
+    ``temperature`` 1 (so rows are nearly flat — a flaw of the reference kept on purpose).
+
+    Rows are video a's grid frames, columns b's; entry (i, j) is the probability that
+    row i matches column j. Column j − i = k means offset k grid steps *before* the start
+    offsets of the two grids are added (see :meth:`SimilarityMatrix.start_offset_steps`).
+    """
+    n = min(sim.shape[0], size)
+    s = sim.block(0, n)[:, :size].astype(np.float64)
+    if sim.metric == "cosine":  # the reference uses −‖â − b̂‖² = 2 cos − 2, in [−4, 0]
+        s = 2.0 * s - 2.0
+    s = s / temperature
+    s = np.where(np.isnan(s), -np.inf, s)
+    m = np.max(s, axis=1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    z = e.sum(axis=1, keepdims=True)
+    p = e / np.where(z > 0, z, 1.0)
+    out = np.zeros((size, size), np.float32)
+    out[: p.shape[0], : p.shape[1]] = p
+    return out
+
+
+class LogRegHead(Predictor):
+    """VideoSync's logistic-regression head (reference input, ±R classes)."""
+
+    name = "logreg"
+    summary = "VideoSync logistic-regression head on the 256x256 softmax image (needs trained weights)"
+    is_trainable = True
+
+    def __init__(self, *, weights: str | None = None, size: int = 256, max_offset_frames: int = 30) -> None:
+        self.weights = weights
+        self.size = check_number("LogRegHead", "size", size, low=4, high=1024, integer=True)
+        self.max_offset_frames = check_number(
+            "LogRegHead", "max_offset_frames", max_offset_frames, low=1, integer=True)
+        self.coef_: np.ndarray | None = None
+        self.intercept_: np.ndarray | None = None
+        self.classes_: np.ndarray | None = None
+        if weights is not None:
+            self.load(weights)
+
+    @classmethod
+    def is_available(cls) -> bool:
+        try:
+            import sklearn  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    @classmethod
+    def test_params(cls) -> list[dict]:
+        return []  # needs trained weights; covered by tests/test_heads.py
+
+    # Training -----------------------------------------------------------------------
+    def fit(self, sims: list[SimilarityMatrix], offsets_steps: np.ndarray, *, seed: int = 0) -> "LogRegHead":
+        """Fit on similarity matrices and their true offsets in grid steps (rounded, clipped to ±R)."""
+        try:
+            from sklearn.linear_model import LogisticRegression
+        except ImportError:
+            raise MissingDependencyError("the 'logreg' head", extra="learn", package="scikit-learn") from None
+        X = np.stack([self.features(s) for s in sims])
+        y = self._labels(sims, offsets_steps)
+        model = LogisticRegression(max_iter=1000, random_state=seed).fit(X, y)
+        self.coef_ = model.coef_.astype(np.float32)
+        self.intercept_ = model.intercept_.astype(np.float32)
+        self.classes_ = model.classes_.astype(np.int64)
+        return self
+
+    def _labels(self, sims, offsets_steps) -> np.ndarray:
+        # The image's column − row equals (offset − start offset) grid steps.
+        lab = np.rint(np.asarray(offsets_steps, float) - np.array([s.start_offset_steps for s in sims]))
+        return np.clip(lab, -self.max_offset_frames, self.max_offset_frames).astype(np.int64)
+
+    def features(self, sim: SimilarityMatrix) -> np.ndarray:
+        return similarity_image(sim, size=self.size).ravel()
+
+    # Persistence --------------------------------------------------------------------
+    def save(self, path: str | os.PathLike, card: dict | None = None) -> None:
+        """Weights as ``.npz``; ``card`` (how they were trained) goes beside as ``.json``."""
+        self._check_fitted()
+        np.savez_compressed(path, coef=self.coef_, intercept=self.intercept_, classes=self.classes_,
+                            size=self.size, max_offset_frames=self.max_offset_frames)
+        if card is not None:
+            with open(os.path.splitext(os.fspath(path))[0] + ".json", "w") as f:
+                json.dump(card, f, indent=2)
+
+    def load(self, path: str | os.PathLike) -> "LogRegHead":
+        p = os.fspath(path)
+        if not os.path.isfile(p):
+            raise MissingWeightsError("the 'logreg' head", f"no weights file at {p}; train one with "
+                                      "'videosync train logreg --out weights.npz'")
+        with np.load(p) as d:
+            self.coef_, self.intercept_, self.classes_ = d["coef"], d["intercept"], d["classes"]
+            self.size, self.max_offset_frames = int(d["size"]), int(d["max_offset_frames"])
+        return self
+
+    def _check_fitted(self) -> None:
+        if self.coef_ is None:
+            raise MissingWeightsError("the 'logreg' head", "pass weights=PATH (made by 'videosync train logreg')")
+
+    # Prediction ---------------------------------------------------------------------
+    def _predict(self, sim: SimilarityMatrix, search: SearchRange) -> OffsetEstimate:
+        self._check_fitted()
+        logits = self.coef_ @ self.features(sim) + self.intercept_
+        if len(self.classes_) == 2:  # sklearn keeps one row for two classes: the second's logit
+            logits = np.array([0.0, float(logits[0])])
+        p = np.exp(logits - logits.max())
+        p /= p.sum()
+        lags = self.classes_ + sim.start_offset_steps
+        if search.max_offset_seconds is not None:
+            p = np.where(np.abs(lags * sim.step_seconds) <= search.max_offset_seconds + 1e-9, p, 0.0)
+        k = int(np.argmax(p))
+        conf = float(p[k] / p.sum()) if p.sum() > 0 else 0.0
+        return OffsetEstimate(float(lags[k]) * sim.step_seconds, conf,
+                              lags_seconds=lags * sim.step_seconds, scores=p,
+                              details={"classes": int(len(self.classes_))})
