@@ -38,11 +38,16 @@ def _data(n, rng, seed0):
     return [_pair(int(k), seed=seed0 + i) for i, k in enumerate(offs)], offs
 
 
-def test_training_beats_naive_and_round_trips(tmp_path):
+@pytest.mark.parametrize("name, params", [
+    ("logreg", {}),
+    ("mlp", {"hidden": (128, 64)}),
+    ("svr", {}),
+])
+def test_training_beats_naive_and_round_trips(tmp_path, name, params):
     rng = np.random.default_rng(0)
     tr, ytr = _data(300, rng, 0)
     te, yte = _data(60, rng, 1000)  # other worlds than the training ones
-    head = LogRegHead(size=32, max_offset_frames=5).fit(tr, ytr)
+    head = PREDICTORS.create(name, size=32, max_offset_frames=5, **params).fit(tr, ytr)
     found = np.array([head.predict(s).offset_seconds * FPS for s in te])
     acc = np.mean(np.abs(found - yte) <= 0.5)
     naive_acc = np.mean(yte == 0)
@@ -51,7 +56,7 @@ def test_training_beats_naive_and_round_trips(tmp_path):
     path = tmp_path / "w.npz"
     head.save(path, card={"note": "test"})
     assert (tmp_path / "w.json").exists()
-    again = PREDICTORS.create("logreg", weights=str(path))
+    again = PREDICTORS.create(name, weights=str(path))
     found2 = np.array([again.predict(s).offset_seconds * FPS for s in te])
     np.testing.assert_array_equal(found, found2)  # deterministic, same weights
     est = again.predict(te[0])

@@ -21,7 +21,7 @@ from videosync.eval.pairs import make_pairs, split_by_scene
 from videosync.predict import PREDICTORS, SearchRange
 from videosync.similarity import SimilarityMatrix
 
-TRAINABLE = ("logreg",)
+TRAINABLE = ("logreg", "mlp", "svr")
 
 
 def _pair_sims(scenes, cache, *, n_pairs, max_offset_frames, clip_seconds, seed):

@@ -12,5 +12,7 @@ PREDICTORS.add_lazy("argmax", "videosync.predict.argmax:ArgmaxPredictor")
 PREDICTORS.add_lazy("dtw", "videosync.predict.dtw:DTWPredictor")
 PREDICTORS.add_lazy("naive", "videosync.predict.naive:NaivePredictor")
 PREDICTORS.add_lazy("logreg", "videosync.predict.heads:LogRegHead")
+PREDICTORS.add_lazy("mlp", "videosync.predict.heads:MLPHead")
+PREDICTORS.add_lazy("svr", "videosync.predict.heads:SVRHead")
 
 __all__ = ["PREDICTORS", "OffsetEstimate", "Predictor", "SearchRange"]

@@ -4,13 +4,18 @@ The reference code (VideoSync, ``train_sync_offset_detector.py``) feeds each hea
 row-softmaxed similarity matrix at temperature 1, **zero-padded bottom/right to 256 × 256**
 (top-left anchored, truncated if larger), flattened, and classifies the offset into the
 integers −R…R frames (R = 30: 61 classes). This module reproduces that input exactly and
-the logistic-regression head (sklearn ``LogisticRegression`` defaults, ``max_iter=1000``),
-with the reference's flaws fixed where they are flaws: the offset is read on the common
+three of its heads — ``logreg`` (sklearn ``LogisticRegression`` defaults, ``max_iter=1000``),
+``mlp`` (``MLPClassifier`` with hidden layers 2048/1024/512, adam, lr 1e-3, early stopping,
+``validation_fraction=0.2``, ``n_iter_no_change=20``, ``random_state=42``) and ``svr``
+(``SVR()`` defaults on the raw offset, rounded and clipped as in the paper) — with the
+reference's flaws fixed where they are flaws: the offset is read on the common
 time grid, and training/validation are split by scene (``videosync train``).
 
 It is a fixed-range, fixed-size head: it cannot answer outside ±R and ignores frames past
-the 256th. Weights are a small ``.npz`` (coefficients, intercepts, classes, settings),
-loaded with ``weights=PATH``; without weights it raises :class:`MissingWeightsError`.
+the 256th. Weights are an ``.npz`` of plain arrays (no pickles), loaded with ``weights=PATH``;
+inference is numpy only. Without weights a head raises :class:`MissingWeightsError`. The
+reference MLP has 134 M weights in its first layer at 256 × 256 input: use ``size`` and
+``hidden`` to train smaller ones.
 """
 
 from __future__ import annotations
@@ -110,15 +115,10 @@ class LogRegHead(Predictor):
         self._check_fitted()
         np.savez_compressed(path, coef=self.coef_, intercept=self.intercept_, classes=self.classes_,
                             size=self.size, max_offset_frames=self.max_offset_frames)
-        if card is not None:
-            with open(os.path.splitext(os.fspath(path))[0] + ".json", "w") as f:
-                json.dump(card, f, indent=2)
+        _write_card(path, card)
 
     def load(self, path: str | os.PathLike) -> "LogRegHead":
-        p = os.fspath(path)
-        if not os.path.isfile(p):
-            raise MissingWeightsError("the 'logreg' head", f"no weights file at {p}; train one with "
-                                      "'videosync train logreg --out weights.npz'")
+        p = _weights_path(path, self.name)
         with np.load(p) as d:
             self.coef_, self.intercept_, self.classes_ = d["coef"], d["intercept"], d["classes"]
             self.size, self.max_offset_frames = int(d["size"]), int(d["max_offset_frames"])
@@ -126,14 +126,19 @@ class LogRegHead(Predictor):
 
     def _check_fitted(self) -> None:
         if self.coef_ is None:
-            raise MissingWeightsError("the 'logreg' head", "pass weights=PATH (made by 'videosync train logreg')")
+            raise MissingWeightsError(f"the {self.name!r} head",
+                                      f"pass weights=PATH (made by 'videosync train {self.name}')")
+
+    def _logits(self, x: np.ndarray) -> np.ndarray:
+        logits = self.coef_ @ x + self.intercept_
+        if len(self.classes_) == 2:  # sklearn keeps one row for two classes: the second's logit
+            return np.array([0.0, float(logits[0])])
+        return logits
 
     # Prediction ---------------------------------------------------------------------
     def _predict(self, sim: SimilarityMatrix, search: SearchRange) -> OffsetEstimate:
         self._check_fitted()
-        logits = self.coef_ @ self.features(sim) + self.intercept_
-        if len(self.classes_) == 2:  # sklearn keeps one row for two classes: the second's logit
-            logits = np.array([0.0, float(logits[0])])
+        logits = self._logits(self.features(sim))
         p = np.exp(logits - logits.max())
         p /= p.sum()
         lags = self.classes_ + sim.start_offset_steps
@@ -144,3 +149,120 @@ class LogRegHead(Predictor):
         return OffsetEstimate(float(lags[k]) * sim.step_seconds, conf,
                               lags_seconds=lags * sim.step_seconds, scores=p,
                               details={"classes": int(len(self.classes_))})
+
+
+class MLPHead(LogRegHead):
+    """VideoSync's MLP head (reference sizes by default)."""
+
+    name = "mlp"
+    summary = "VideoSync MLP head (2048/1024/512) on the softmax image (needs trained weights)"
+
+    def __init__(self, *, weights: str | None = None, size: int = 256, max_offset_frames: int = 30,
+                 hidden: tuple = (2048, 1024, 512)) -> None:
+        self.hidden = tuple(int(h) for h in hidden)
+        self.layers_: list[tuple[np.ndarray, np.ndarray]] | None = None
+        super().__init__(weights=weights, size=size, max_offset_frames=max_offset_frames)
+
+    def fit(self, sims, offsets_steps, *, seed: int = 42) -> "MLPHead":
+        try:
+            from sklearn.neural_network import MLPClassifier
+        except ImportError:
+            raise MissingDependencyError("the 'mlp' head", extra="learn", package="scikit-learn") from None
+        X = np.stack([self.features(s) for s in sims])
+        y = self._labels(sims, offsets_steps)
+        m = MLPClassifier(self.hidden, activation="relu", solver="adam", learning_rate_init=1e-3,
+                          early_stopping=True, validation_fraction=0.2, n_iter_no_change=20, max_iter=1000,
+                          random_state=seed).fit(X, y)
+        self.layers_ = [(w.astype(np.float32), b.astype(np.float32)) for w, b in zip(m.coefs_, m.intercepts_)]
+        self.classes_ = m.classes_.astype(np.int64)
+        self.coef_ = self.layers_[-1][0]  # marks the head as fitted
+        return self
+
+    def save(self, path, card=None) -> None:
+        self._check_fitted()
+        arrays = {f"w{i}": w for i, (w, _) in enumerate(self.layers_)}
+        arrays.update({f"b{i}": b for i, (_, b) in enumerate(self.layers_)})
+        np.savez_compressed(path, classes=self.classes_, size=self.size, max_offset_frames=self.max_offset_frames,
+                            n_layers=len(self.layers_), **arrays)
+        _write_card(path, card)
+
+    def load(self, path) -> "MLPHead":
+        p = _weights_path(path, self.name)
+        with np.load(p) as d:
+            n = int(d["n_layers"])
+            self.layers_ = [(d[f"w{i}"], d[f"b{i}"]) for i in range(n)]
+            self.classes_ = d["classes"]
+            self.size, self.max_offset_frames = int(d["size"]), int(d["max_offset_frames"])
+        self.coef_ = self.layers_[-1][0]
+        return self
+
+    def _logits(self, x: np.ndarray) -> np.ndarray:
+        h = x
+        for i, (w, b) in enumerate(self.layers_):
+            h = h @ w + b
+            if i < len(self.layers_) - 1:
+                h = np.maximum(h, 0.0)
+        if len(self.classes_) == 2:
+            return np.array([0.0, float(h[0])])
+        return h
+
+
+class SVRHead(LogRegHead):
+    """VideoSync's support-vector regression head: the offset as a real number."""
+
+    name = "svr"
+    summary = "VideoSync SVR head (RBF) on the softmax image; no confidence (needs trained weights)"
+    returns_confidence = False
+
+    def fit(self, sims, offsets_steps, *, seed: int = 0) -> "SVRHead":
+        try:
+            from sklearn.svm import SVR
+        except ImportError:
+            raise MissingDependencyError("the 'svr' head", extra="learn", package="scikit-learn") from None
+        X = np.stack([self.features(s) for s in sims])
+        y = self._labels(sims, offsets_steps).astype(float)
+        m = SVR().fit(X, y)
+        self.support_ = m.support_vectors_.astype(np.float32)
+        self.coef_ = m.dual_coef_.astype(np.float32).ravel()
+        self.intercept_ = np.asarray(m.intercept_, np.float32)
+        self.gamma_ = float(m._gamma)
+        return self
+
+    def save(self, path, card=None) -> None:
+        self._check_fitted()
+        np.savez_compressed(path, support=self.support_, dual_coef=self.coef_, intercept=self.intercept_,
+                            gamma=self.gamma_, size=self.size, max_offset_frames=self.max_offset_frames)
+        _write_card(path, card)
+
+    def load(self, path) -> "SVRHead":
+        p = _weights_path(path, self.name)
+        with np.load(p) as d:
+            self.support_, self.coef_, self.intercept_ = d["support"], d["dual_coef"], d["intercept"]
+            self.gamma_ = float(d["gamma"])
+            self.size, self.max_offset_frames = int(d["size"]), int(d["max_offset_frames"])
+        return self
+
+    def _predict(self, sim: SimilarityMatrix, search: SearchRange) -> OffsetEstimate:
+        self._check_fitted()
+        x = self.features(sim)
+        k = np.exp(-self.gamma_ * ((self.support_ - x) ** 2).sum(axis=1))
+        value = float(k @ self.coef_ + self.intercept_[0])
+        lag = float(np.clip(np.rint(value), -self.max_offset_frames, self.max_offset_frames))
+        offset = (lag + sim.start_offset_steps) * sim.step_seconds
+        if search.max_offset_seconds is not None:
+            offset = float(np.clip(offset, -search.max_offset_seconds, search.max_offset_seconds))
+        return OffsetEstimate(offset, 0.0, details={"regressed_steps": value})
+
+
+def _weights_path(path, name: str) -> str:
+    p = os.fspath(path)
+    if not os.path.isfile(p):
+        raise MissingWeightsError(f"the {name!r} head", f"no weights file at {p}; train one with "
+                                  f"'videosync train {name} --out weights.npz'")
+    return p
+
+
+def _write_card(path, card) -> None:
+    if card is not None:
+        with open(os.path.splitext(os.fspath(path))[0] + ".json", "w") as f:
+            json.dump(card, f, indent=2)
