@@ -42,6 +42,8 @@ def _data(n, rng, seed0):
     ("logreg", {}),
     ("mlp", {"hidden": (128, 64)}),
     ("svr", {}),
+    pytest.param("cnn", {"epochs": 30}, marks=pytest.mark.skipif(
+        not PREDICTORS.get("cnn").is_available(), reason="torch not installed: pip install torch==2.13.0")),
 ])
 def test_training_beats_naive_and_round_trips(tmp_path, name, params):
     rng = np.random.default_rng(0)
@@ -68,3 +70,24 @@ def test_missing_weights_are_a_clear_error(tmp_path):
         LogRegHead().predict(_pair(1, 0))
     with pytest.raises(FileNotFoundError):
         LogRegHead(weights=str(tmp_path / "nope.npz"))
+
+
+def test_cnn_shapes_and_loss_decreases():
+    torch = pytest.importorskip("torch")
+    from videosync.predict.models.cnn import SimilarityMatrixClassifier
+
+    net = SimilarityMatrixClassifier(size=256, n_classes=61)
+    assert net(torch.zeros(2, 1, 256, 256)).shape == (2, 61)
+    assert 33e6 < sum(p.numel() for p in net.parameters()) < 35e6  # the reference's ~34 M
+    torch.manual_seed(0)
+    small = SimilarityMatrixClassifier(size=32, n_classes=5, dropout=0.0)
+    x, y = torch.rand(8, 1, 32, 32), torch.arange(8) % 5
+    opt = torch.optim.AdamW(small.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(30):
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(small(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]

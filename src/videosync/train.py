@@ -21,7 +21,7 @@ from videosync.eval.pairs import make_pairs, split_by_scene
 from videosync.predict import PREDICTORS, SearchRange
 from videosync.similarity import SimilarityMatrix
 
-TRAINABLE = ("logreg", "mlp", "svr")
+TRAINABLE = ("logreg", "mlp", "svr", "cnn")
 
 
 def _pair_sims(scenes, cache, *, n_pairs, max_offset_frames, clip_seconds, seed):
@@ -80,6 +80,8 @@ def train_model(
     head = PREDICTORS.create(model, max_offset_frames=int(max_offset_frames))
     if progress:
         progress(f"fit {model} on {len(tr_sims)} pairs")
+    # Heads that select weights on held-out data (cnn) hold out part of the *training* pairs;
+    # the validation scenes below are only ever used for the reported numbers.
     head.fit(tr_sims, np.array([t / s.step_seconds for t, s in zip(tr_truth, tr_sims)]), seed=seed)
     search = SearchRange(min_overlap_seconds=0.0)
     found = np.array([head.predict(s, search).offset_seconds for s in va_sims])

@@ -330,7 +330,7 @@ def synth(scene, cameras, seconds, fps, offsets, size, seed, moving_camera, moti
 
 
 @cli.command()
-@click.argument("model", type=click.Choice(["logreg", "mlp", "svr"]))
+@click.argument("model", type=click.Choice(["logreg", "mlp", "svr", "cnn"]))
 @click.option("--dataset", type=click.Choice(["visualsync", "caliscope", "folder"] + [f"synthetic-{k}" for k in SYNTH_KINDS]),
               default="synthetic-objects", show_default=True)
 @click.option("--data", type=click.Path(file_okay=False), default=None, help="Dataset folder or render cache.")

@@ -76,11 +76,7 @@ class LogRegHead(Predictor):
 
     @classmethod
     def is_available(cls) -> bool:
-        try:
-            import sklearn  # noqa: F401
-        except ImportError:
-            return False
-        return True
+        return _importable("sklearn")
 
     @classmethod
     def test_params(cls) -> list[dict]:
@@ -254,6 +250,12 @@ class SVRHead(LogRegHead):
         return OffsetEstimate(offset, 0.0, details={"regressed_steps": value})
 
 
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
 def _weights_path(path, name: str) -> str:
     p = os.fspath(path)
     if not os.path.isfile(p):
@@ -266,3 +268,110 @@ def _write_card(path, card) -> None:
     if card is not None:
         with open(os.path.splitext(os.fspath(path))[0] + ".json", "w") as f:
             json.dump(card, f, indent=2)
+
+
+class CNNHead(LogRegHead):
+    """VideoSync's CNN head (``SimilarityMatrixClassifier``), trained with its recipe but
+    with the best validation weights really kept (deep copy) and validation split by scene."""
+
+    name = "cnn"
+    summary = "VideoSync CNN head on the softmax image (torch; needs trained weights)"
+
+    def __init__(self, *, weights: str | None = None, size: int = 256, max_offset_frames: int = 30,
+                 epochs: int = 150, batch_size: int = 32) -> None:
+        self.epochs = int(epochs)
+        self.batch_size = int(batch_size)
+        self.model_ = None
+        super().__init__(weights=weights, size=size, max_offset_frames=max_offset_frames)
+
+    @classmethod
+    def is_available(cls) -> bool:
+        return _importable("torch")
+
+    def _torch(self):
+        try:
+            import torch
+
+            from videosync.predict.models.cnn import SimilarityMatrixClassifier
+        except ImportError:
+            raise MissingDependencyError("the 'cnn' head", extra="torch",
+                                         hint="pip install torch==2.13.0 (a CPU build)") from None
+        return torch, SimilarityMatrixClassifier
+
+    def fit(self, sims, offsets_steps, *, seed: int = 0, val_sims=None, val_offsets_steps=None) -> "CNNHead":
+        """AdamW (lr 1e-4, wd 0.01), batch 32, ReduceLROnPlateau(×0.5, patience 5) on validation
+        loss, early stop after 10 epochs without improvement; keeps the best weights."""
+        import copy
+
+        torch, Net = self._torch()
+        torch.manual_seed(seed)
+        R = self.max_offset_frames
+        X = torch.from_numpy(np.stack([similarity_image(s, size=self.size) for s in sims]))[:, None]
+        y = torch.from_numpy(self._labels(sims, offsets_steps) + R)
+        if val_sims is None:  # hold out 20 % of the given pairs (callers should split by scene)
+            n_val = max(1, len(sims) // 5)
+            Xv, yv, X, y = X[:n_val], y[:n_val], X[n_val:], y[n_val:]
+        else:
+            Xv = torch.from_numpy(np.stack([similarity_image(s, size=self.size) for s in val_sims]))[:, None]
+            yv = torch.from_numpy(self._labels(val_sims, val_offsets_steps) + R)
+        net = Net(size=self.size, n_classes=2 * R + 1)
+        opt = torch.optim.AdamW(net.parameters(), lr=1e-4, weight_decay=0.01)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=5)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        gen = torch.Generator().manual_seed(seed)
+        best, best_state, stale = float("inf"), None, 0
+        self.history_ = []
+        for _ in range(self.epochs):
+            net.train()
+            order = torch.randperm(len(X), generator=gen)
+            for i in range(0, len(X), self.batch_size):
+                idx = order[i:i + self.batch_size]
+                if len(idx) < 2:  # BatchNorm needs two samples
+                    continue
+                opt.zero_grad()
+                loss = loss_fn(net(X[idx]), y[idx])
+                loss.backward()
+                opt.step()
+            net.eval()
+            with torch.no_grad():
+                val_loss = float(loss_fn(net(Xv), yv))
+            self.history_.append(val_loss)
+            sched.step(val_loss)
+            if val_loss < best - 1e-6:
+                best, best_state, stale = val_loss, copy.deepcopy(net.state_dict()), 0
+            else:
+                stale += 1
+                if stale >= 10:
+                    break
+        net.load_state_dict(best_state)
+        net.eval()
+        self.model_ = net
+        self.classes_ = np.arange(-R, R + 1)
+        self.coef_ = np.zeros(1)  # marks the head as fitted
+        return self
+
+    def save(self, path, card=None) -> None:
+        self._check_fitted()
+        arrays = {f"p:{k}": v.detach().cpu().numpy() for k, v in self.model_.state_dict().items()}
+        np.savez_compressed(path, size=self.size, max_offset_frames=self.max_offset_frames, **arrays)
+        _write_card(path, card)
+
+    def load(self, path) -> "CNNHead":
+        torch, Net = self._torch()
+        p = _weights_path(path, self.name)
+        with np.load(p) as d:
+            self.size, self.max_offset_frames = int(d["size"]), int(d["max_offset_frames"])
+            state = {k[2:]: torch.from_numpy(d[k].copy()) for k in d.files if k.startswith("p:")}
+        net = Net(size=self.size, n_classes=2 * self.max_offset_frames + 1)
+        net.load_state_dict(state)
+        net.eval()
+        self.model_ = net
+        self.classes_ = np.arange(-self.max_offset_frames, self.max_offset_frames + 1)
+        self.coef_ = np.zeros(1)
+        return self
+
+    def _logits(self, x: np.ndarray) -> np.ndarray:
+        torch, _ = self._torch()
+        with torch.no_grad():
+            t = torch.from_numpy(x.reshape(1, 1, self.size, self.size).astype(np.float32))
+            return self.model_(t)[0].numpy().astype(np.float64)
