@@ -13,8 +13,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from videosync.embed import EMBEDDERS
 from videosync.errors import InvalidParameterError
+from videosync.eval.benchmark import embed_scenes
 from videosync.eval.datasets import Scene
 from videosync.eval.metrics import compute_metrics
 from videosync.eval.pairs import make_pairs, split_by_scene
@@ -65,13 +65,7 @@ def train_model(
     val_s = val_s + test_s
     if not val_s:
         train_s, val_s = train_s[:-1], train_s[-1:]
-    emb = EMBEDDERS.create(embedder)
-    cache = {}
-    for s in scenes:
-        for p in s.paths:
-            if progress:
-                progress(f"embed {p}")
-            cache[p] = emb.embed_video(p)
+    cache = embed_scenes(scenes, embedder, progress)
     tr_sims, tr_truth, _ = _pair_sims(train_s, cache, n_pairs=n_pairs, max_offset_frames=max_offset_frames,
                                       clip_seconds=clip_seconds, seed=seed)
     va_n = max(20, n_pairs // 4)

@@ -127,7 +127,6 @@ def info(video, as_json):
     """Streams, frame rate (header and measured), duration, audio."""
     from rich.table import Table
 
-    from videosync.cli._render import err_console
     from videosync.io import probe
 
     i = probe(video)

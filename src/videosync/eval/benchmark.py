@@ -77,16 +77,36 @@ def _embed_all(scenes, emb_name, report, progress) -> dict[str, Embedding] | Non
         if msg not in report.skipped:
             report.skipped.append(msg)
         return None
-    emb = EMBEDDERS.create(emb_name)
     t0 = time.perf_counter()
+    cache = embed_scenes(scenes, emb_name, progress)
+    report.embed_seconds[emb_name] = report.embed_seconds.get(emb_name, 0.0) + time.perf_counter() - t0
+    return cache
+
+
+def embed_scenes(scenes: Sequence[Scene], embedder: str, progress=None) -> dict[str, Embedding]:
+    """Every video of ``scenes`` embedded once, by path."""
+    emb = EMBEDDERS.create(embedder)
     cache = {}
     for s in scenes:
         for p in s.paths:
-            if progress:
-                progress(f"embed {emb_name} {p}")
-            cache[p] = emb.embed_video(p)
-    report.embed_seconds[emb_name] = report.embed_seconds.get(emb_name, 0.0) + time.perf_counter() - t0
+            if p not in cache:
+                if progress:
+                    progress(f"embed {embedder} {p}")
+                cache[p] = emb.embed_video(p)
     return cache
+
+
+def _combinations(scenes, embedders, predictors, report, progress):
+    """(embedder name, embeddings by path, predictor name, predictor) for every available
+    combination; predictor time is added to the report after each one is consumed."""
+    for emb_name in embedders:
+        cache = _embed_all(scenes, emb_name, report, progress)
+        if cache is None:
+            continue
+        for pred_name, pred in _predictors(predictors, report):
+            t0 = time.perf_counter()
+            yield emb_name, cache, pred_name, pred
+            report.predict_seconds[pred_name] = report.predict_seconds.get(pred_name, 0.0) + time.perf_counter() - t0
 
 
 def _predictors(names, report):
@@ -121,22 +141,16 @@ def run_pairwise(
     report = BenchReport()
     _, report.video_seconds = _durations(scenes)
     search = SearchRange(min_overlap_seconds=min_overlap_seconds)
-    for emb_name in embedders:
-        cache = _embed_all(scenes, emb_name, report, progress)
-        if cache is None:
-            continue
-        for pred_name, pred in _predictors(predictors, report):
-            t0 = time.perf_counter()
-            for s in scenes:
-                for i in range(len(s.paths)):
-                    for j in range(i + 1, len(s.paths)):
-                        sim = SimilarityMatrix(cache[s.paths[i]], cache[s.paths[j]])
-                        est = pred.predict(sim, search)
-                        report.outcomes.append(Outcome(
-                            s.dataset, "whole clips", emb_name, pred_name, s.name, s.cameras[i], s.cameras[j],
-                            s.relative_offset(i, j), est.offset_seconds, est.confidence,
-                            s.fps or 1.0 / sim.step_seconds))
-            report.predict_seconds[pred_name] = report.predict_seconds.get(pred_name, 0.0) + time.perf_counter() - t0
+    for emb_name, cache, pred_name, pred in _combinations(scenes, embedders, predictors, report, progress):
+        for s in scenes:
+            for i in range(len(s.paths)):
+                for j in range(i + 1, len(s.paths)):
+                    sim = SimilarityMatrix(cache[s.paths[i]], cache[s.paths[j]])
+                    est = pred.predict(sim, search)
+                    report.outcomes.append(Outcome(
+                        s.dataset, "whole clips", emb_name, pred_name, s.name, s.cameras[i], s.cameras[j],
+                        s.relative_offset(i, j), est.offset_seconds, est.confidence,
+                        s.fps or 1.0 / sim.step_seconds))
     return report
 
 
@@ -171,27 +185,21 @@ def run_cropped(
         for rule in {c[1] for c in conditions}
     }
     by_name = {s.name: s for s in scenes}
-    for emb_name in embedders:
-        cache = _embed_all(scenes, emb_name, report, progress)
-        if cache is None:
-            continue
-        for pred_name, pred in _predictors(predictors, report):
-            t0 = time.perf_counter()
-            for cond, rule, noise in conditions:
-                rng = np.random.default_rng(seed + 1)
-                for p in pair_sets[rule]:
-                    s = by_name[p.scene]
-                    a, b = p.apply(cache[s.paths[p.a]], cache[s.paths[p.b]])
-                    if noise:
-                        b = noise_like(b, rng)
-                    # The papers' heads answer within the injected range; search it (one frame spare).
-                    limited = SearchRange(max_offset_seconds=(max_offset_frames + 1) / p.fps,
-                                          min_overlap_seconds=search.min_overlap_seconds)
-                    est = pred.predict(SimilarityMatrix(a, b), limited)
-                    report.outcomes.append(Outcome(
-                        dataset_name or s.dataset, cond, emb_name, pred_name, s.name, s.cameras[p.a],
-                        s.cameras[p.b], p.truth_seconds, est.offset_seconds, est.confidence, p.fps))
-            report.predict_seconds[pred_name] = report.predict_seconds.get(pred_name, 0.0) + time.perf_counter() - t0
+    for emb_name, cache, pred_name, pred in _combinations(scenes, embedders, predictors, report, progress):
+        for cond, rule, noise in conditions:
+            rng = np.random.default_rng(seed + 1)
+            for p in pair_sets[rule]:
+                s = by_name[p.scene]
+                a, b = p.apply(cache[s.paths[p.a]], cache[s.paths[p.b]])
+                if noise:
+                    b = noise_like(b, rng)
+                # The papers' heads answer within the injected range; search it (one frame spare).
+                limited = SearchRange(max_offset_seconds=(max_offset_frames + 1) / p.fps,
+                                      min_overlap_seconds=search.min_overlap_seconds)
+                est = pred.predict(SimilarityMatrix(a, b), limited)
+                report.outcomes.append(Outcome(
+                    dataset_name or s.dataset, cond, emb_name, pred_name, s.name, s.cameras[p.a],
+                    s.cameras[p.b], p.truth_seconds, est.offset_seconds, est.confidence, p.fps))
     return report
 
 

@@ -97,7 +97,7 @@ def _heads(data_root, cache, progress):
     """VideoSync's learned heads, trained here on two caliscope scenes, tested on the third."""
     import numpy as np
 
-    from videosync.eval.benchmark import Outcome
+    from videosync.eval.benchmark import Outcome, embed_scenes
     from videosync.eval.datasets import load_folder_scenes
     from videosync.eval.pairs import make_pairs, noise_like, split_by_scene
     from videosync.io import probe
@@ -114,12 +114,8 @@ def _heads(data_root, cache, progress):
     report = BenchReport()
     durations = {p: probe(p).duration_seconds for s in scenes for p in s.paths}
     report.video_seconds = sum(durations.values())
-    emb = _available_embedders(["motion"])
-    from videosync.embed import EMBEDDERS
-
-    e = EMBEDDERS.create(emb[0])
     t0 = time.perf_counter()
-    cache_e = {p: e.embed_video(p) for s in scenes for p in s.paths}
+    cache_e = embed_scenes(scenes, "motion", progress)
     report.embed_seconds["motion"] = time.perf_counter() - t0
 
     def sims(scs, n, seed):
