@@ -124,3 +124,21 @@ def test_demo_runs(tmp_path, capsys):
     assert code == 0, err
     assert "truth s" in err and "largest error" in err
     assert (tmp_path / "rig" / "truth.json").exists()
+
+
+def test_train_rejects_unknown_trainer_params_in_one_line(tmp_path, capsys):
+    code, _, err = run(["train", "logreg", "--arg", "bogus=1", "--out", str(tmp_path / "w.npz")], capsys)
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "bogus" in err and "max_offset_frames" in err
+    assert not (tmp_path / "w.npz").exists()
+
+
+def test_shipped_weights_resolution(tmp_path):
+    from videosync import weights
+
+    assert weights.resolve("logreg", "npz", tmp_path / "mine.npz") == str(tmp_path / "mine.npz")
+    assert weights.shipped("no-such-model", "npz") is None
+    assert weights.resolve("no-such-model", "npz", None) is None
+    for name in weights.available():  # every shipped weight file has its run card and a command
+        card = weights.run_card(name)
+        assert card["command"].startswith("videosync train"), name

@@ -1,15 +1,22 @@
-"""Training learned plug-ins from scenes with known offsets (``videosync train``).
+"""Training learned plug-ins (``videosync train <model>``).
 
-Pairs are drawn with :func:`videosync.eval.make_pairs` (equal-length crops, offsets
+Every trainable model has a *trainer*: a function ``(TrainRequest) -> run card`` registered
+by import path in :data:`TRAINERS` (adding one is one line). The trainer writes the weights
+to ``request.out`` and the run card (data, parameters, metrics, time, the command) beside
+them as ``.json``.
+
+The offset heads are trained by :func:`train_model`: pairs are drawn with :func:`videosync.eval.make_pairs` (equal-length crops, offsets
 uniform in ±R frames, fixed seed) from scenes split **by scene** into training and
 validation sets; the validation numbers go into the run card saved beside the weights.
 """
 
 from __future__ import annotations
 
+import importlib
 import platform
 import time
-from typing import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -22,6 +29,55 @@ from videosync.predict import PREDICTORS, SearchRange
 from videosync.similarity import SimilarityMatrix
 
 TRAINABLE = ("logreg", "mlp", "svr", "cnn")
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """What a trainer gets: where to write, the seed, and its own parameters.
+
+    ``load_scenes`` loads the dataset the user named (``--dataset/--data``) on demand; a
+    trainer that makes its own data ignores it. ``params`` holds the ``--arg KEY=VALUE``
+    pairs and the options the user set; a trainer rejects keys it does not know.
+    """
+
+    out: str
+    seed: int = 0
+    command: str = ""
+    progress: Callable[[str], None] | None = None
+    load_scenes: Callable[[], Sequence[Scene]] | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+# name -> "module:function" taking a TrainRequest and returning the run card.
+TRAINERS: dict[str, str] = {name: "videosync.train:train_head" for name in TRAINABLE}
+
+
+def run_trainer(model: str, request: TrainRequest) -> dict:
+    """Train ``model`` as ``request`` says; returns the run card (also saved beside the weights)."""
+    if model not in TRAINERS:
+        raise InvalidParameterError(f"cannot train {model!r}; trainable: {', '.join(sorted(TRAINERS))}")
+    module, _, attr = TRAINERS[model].partition(":")
+    fn = getattr(importlib.import_module(module), attr)
+    if fn is train_head:
+        return train_head(request, model)
+    return fn(request)
+
+
+def check_params(params: Mapping[str, Any], known: Sequence[str], model: str) -> dict:
+    """``params`` as a dict, or an error naming the unknown keys."""
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise InvalidParameterError(f"{model} does not take {', '.join(unknown)}; it takes {', '.join(known)}")
+    return dict(params)
+
+
+def train_head(request: TrainRequest, model: str) -> dict:
+    """Trainer of the VideoSync heads: pairs with injected offsets from ``--dataset`` scenes."""
+    params = check_params(request.params, ("embedder", "n_pairs", "max_offset_frames", "clip_seconds"), model)
+    if request.load_scenes is None:
+        raise InvalidParameterError(f"{model} trains on a dataset; name one with --dataset/--data")
+    return train_model(model, request.load_scenes(), out=request.out, seed=request.seed,
+                       command=request.command, progress=request.progress, **params)
 
 
 def _pair_sims(scenes, cache, *, n_pairs, max_offset_frames, clip_seconds, seed):

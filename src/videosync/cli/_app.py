@@ -13,6 +13,7 @@ import click
 from videosync.embed import EMBEDDERS
 from videosync.export import EXPORTERS
 from videosync.predict import PREDICTORS
+from videosync.train import TRAINERS
 
 SYNTH_KINDS = ("human", "humans", "objects", "pendulums", "pouring", "flock")
 
@@ -329,27 +330,31 @@ def synth(scene, cameras, seconds, fps, offsets, size, seed, moving_camera, moti
 
 
 @cli.command()
-@click.argument("model", type=click.Choice(["logreg", "mlp", "svr", "cnn"]))
+@click.argument("model", type=click.Choice(sorted(TRAINERS)))
 @click.option("--dataset", type=click.Choice(["visualsync", "caliscope", "folder"] + [f"synthetic-{k}" for k in SYNTH_KINDS]),
-              default="synthetic-objects", show_default=True)
+              default="synthetic-objects", show_default=True, help="Scenes to train on (models that need a dataset).")
 @click.option("--data", type=click.Path(file_okay=False), default=None, help="Dataset folder or render cache.")
-@click.option("--embedder", default="motion", show_default=True)
-@click.option("--pairs", "n_pairs", type=int, default=400, show_default=True)
-@click.option("--max-offset-frames", type=int, default=30, show_default=True)
-@click.option("--clip-seconds", type=float, default=6.0, show_default=True)
+@click.option("--embedder", default=None, help="Heads: the embedder whose similarity they read (default motion).")
+@click.option("--pairs", "n_pairs", type=int, default=None, help="Heads: training pairs (default 400).")
+@click.option("--max-offset-frames", type=int, default=None, help="Heads: offsets in ±R frames (default 30).")
+@click.option("--clip-seconds", type=float, default=None, help="Heads: crop length (default 6).")
+@click.option("--arg", "args_kv", multiple=True, metavar="KEY=VALUE", help="Trainer parameter (repeatable).")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="Weights file (.npz); the run card goes beside it (.json).")
-def train(model, dataset, data, embedder, n_pairs, max_offset_frames, clip_seconds, seed, out):
-    """Train a learned plug-in on pairs with injected offsets (validation split by scene)."""
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="Weights file; the run card goes beside it (.json).")
+def train(model, dataset, data, embedder, n_pairs, max_offset_frames, clip_seconds, args_kv, seed, out):
+    """Train a learned plug-in; writes the weights and a run card beside them."""
     import shlex
 
     from videosync.cli._render import err_console
-    from videosync.train import train_model
+    from videosync.train import TrainRequest, run_trainer
 
     log = (lambda m: err_console.log(m)) if err_console.is_terminal else None
-    scenes = _load_scenes(dataset, data, None, log)
+    params = {k: v for k, v in (("embedder", embedder), ("n_pairs", n_pairs), ("max_offset_frames", max_offset_frames),
+                                ("clip_seconds", clip_seconds)) if v is not None}
+    params.update(_parse_kv(args_kv, "--arg"))
     args = sys.argv[2:] if sys.argv[1:2] == ["train"] else []
-    card = train_model(model, scenes, out=out, embedder=embedder, n_pairs=n_pairs,
-                       max_offset_frames=max_offset_frames, clip_seconds=clip_seconds, seed=seed,
-                       command=" ".join(["videosync train", *(shlex.quote(a) for a in args)]), progress=log)
+    request = TrainRequest(out=out, seed=seed, progress=log, params=params,
+                           load_scenes=lambda: _load_scenes(dataset, data, None, log),
+                           command=" ".join(["videosync train", *(shlex.quote(a) for a in args)]))
+    card = run_trainer(model, request)
     click.echo(json.dumps(card, indent=2))

@@ -29,6 +29,7 @@ from videosync._validation import check_number
 from videosync.errors import MissingDependencyError, MissingWeightsError
 from videosync.predict.base import OffsetEstimate, Predictor, SearchRange
 from videosync.similarity import SimilarityMatrix
+from videosync.weights import resolve as resolve_weights
 
 
 def similarity_image(sim: SimilarityMatrix, *, size: int = 256, temperature: float = 1.0) -> np.ndarray:
@@ -71,8 +72,9 @@ class LogRegHead(Predictor):
         self.coef_: np.ndarray | None = None
         self.intercept_: np.ndarray | None = None
         self.classes_: np.ndarray | None = None
-        if weights is not None:
-            self.load(weights)
+        path = resolve_weights(self.name, "npz", weights)  # the user's file, else the shipped one
+        if path is not None:
+            self.load(path)
 
     @classmethod
     def is_available(cls) -> bool:
