@@ -31,6 +31,8 @@ class CameraResult:
     residual_seconds: float | None = None
     """RMS disagreement of this camera's used pairs with the solved offsets."""
     info: VideoInfo | None = field(default=None, compare=False)
+    drift_ppm: float = 0.0
+    """Clock drift against the reference: cam time τ = offset_seconds + (1 + drift_ppm·1e-6)·t_ref."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class SyncResult:
                     "confidence": _f(v.confidence),
                     "status": v.status,
                     "residual_seconds": _f(v.residual_seconds),
+                    "drift_ppm": _f(v.drift_ppm),
                 }
                 for v in self.videos
             ],
@@ -120,6 +123,7 @@ class SyncResult:
                 confidence=float(v["confidence"]),
                 status=v["status"],
                 residual_seconds=v.get("residual_seconds"),
+                drift_ppm=float(v.get("drift_ppm") or 0.0),
             )
             for v in d["videos"]
         )
