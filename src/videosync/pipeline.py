@@ -12,6 +12,7 @@ import time
 from typing import Any, Callable, Sequence
 
 from videosync._validation import check_number
+from videosync.diagnostics import similarity_thumbnail
 from videosync.embed import EMBEDDERS, Embedder, Embedding
 from videosync.errors import InvalidParameterError
 from videosync.io import VideoInfo, probe
@@ -97,12 +98,14 @@ def sync(
         embeddings.append(emb_obj.embed_video(p, progress=cb))
 
     measured: list[tuple[int, int, Any]] = []
+    thumbnails = []
     for k, (i, j) in enumerate(pair_list):
         sim = SimilarityMatrix(
             embeddings[i], embeddings[j], metric=metric, step_seconds=step_seconds, temperature=temperature
         )
         est = pred_obj.predict(sim, search)
         measured.append((i, j, est))
+        thumbnails.append(similarity_thumbnail(sim))  # ≤ 128 × 128, for review pages
         if progress:
             progress("match", f"{paths[i]} ~ {paths[j]}", (k + 1) / len(pair_list))
 
@@ -136,7 +139,7 @@ def sync(
         )
     pair_results = tuple(
         PairResult(i, j, e.offset_seconds, e.confidence, bool(sol.pair_used[k]),
-                   float(sol.pair_residual_seconds[k]), e)
+                   float(sol.pair_residual_seconds[k]), e, similarity_thumbnail=thumbnails[k])
         for k, (i, j, e) in enumerate(measured)
     )
     from videosync import __version__

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from videosync.diagnostics import LagCurve, SimilarityThumbnail, lag_curve
 from videosync.io import VideoInfo
 from videosync.predict.base import OffsetEstimate
 from videosync.timebase import OFFSET_CONVENTION
@@ -47,6 +48,19 @@ class PairResult:
     """Kept by the robust N-camera solve (False: down-weighted as disagreeing or too weak)."""
     residual_seconds: float = 0.0
     estimate: OffsetEstimate | None = field(default=None, compare=False, repr=False)
+    lag_curve: LagCurve | None = field(default=None, compare=False, repr=False)
+    """Score per candidate offset, downsampled (derived from ``estimate`` when absent)."""
+    similarity_thumbnail: SimilarityThumbnail | None = field(default=None, compare=False, repr=False)
+    """The pair's similarity matrix shrunk to ≤ 128 × 128 (None when not stored)."""
+
+    def curve(self) -> LagCurve | None:
+        """The stored lag curve, or one derived from the estimate's profile (None if neither)."""
+        if self.lag_curve is not None:
+            return self.lag_curve
+        e = self.estimate
+        if e is None or e.lags_seconds is None or e.scores is None or len(e.lags_seconds) == 0:
+            return None
+        return lag_curve(e.lags_seconds, e.scores, self.offset_seconds)
 
 
 @dataclass(frozen=True)
@@ -94,6 +108,7 @@ class SyncResult:
                     "confidence": _f(p.confidence),
                     "used": bool(p.used),
                     "residual_seconds": _f(p.residual_seconds),
+                    **_pair_diagnostics(p),
                 }
                 for p in self.pairs
             ],
@@ -135,10 +150,24 @@ class SyncResult:
                 confidence=float(p["confidence"]),
                 used=bool(p["used"]),
                 residual_seconds=float(p.get("residual_seconds") or 0.0),
+                lag_curve=LagCurve.from_dict(p["lag_curve"]) if p.get("lag_curve") else None,
+                similarity_thumbnail=SimilarityThumbnail.from_dict(p["similarity_thumbnail"])
+                if p.get("similarity_thumbnail") else None,
             )
             for p in d["pairs"]
         )
         return cls(videos, pairs, index[d["reference"]], dict(d.get("provenance", {})))
+
+
+def _pair_diagnostics(p: PairResult) -> dict[str, Any]:
+    """Optional pair fields (absent → None on reading): lag curve and similarity thumbnail."""
+    out: dict[str, Any] = {}
+    curve = p.curve()
+    if curve is not None:
+        out["lag_curve"] = curve.to_dict()
+    if p.similarity_thumbnail is not None:
+        out["similarity_thumbnail"] = p.similarity_thumbnail.to_dict()
+    return out
 
 
 def _f(x: float | None) -> float | None:
