@@ -11,6 +11,11 @@ from videosync.result import SyncResult
 
 EXPORTERS: Registry[Exporter] = Registry("exporter", entry_point_group="videosync.exporters")
 EXPORTERS.add_lazy("json", "videosync.export.json:JSONExporter")
+EXPORTERS.add_lazy("csv", "videosync.export.csv:CSVExporter")
+EXPORTERS.add_lazy("otio", "videosync.export.otio:OTIOExporter")
+EXPORTERS.add_lazy("fcpxml", "videosync.export.fcpxml:FCPXMLExporter")
+EXPORTERS.add_lazy("fcp7", "videosync.export.fcp7:FCP7XMLExporter")
+EXPORTERS.add_lazy("edl", "videosync.export.edl:EDLExporter")
 
 
 def exporter_for(path: str | os.PathLike, format: str | None = None) -> Exporter:
