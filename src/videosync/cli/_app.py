@@ -358,3 +358,5 @@ def train(model, dataset, data, embedder, n_pairs, max_offset_frames, clip_secon
                            command=" ".join(["videosync train", *(shlex.quote(a) for a in args)]))
     card = run_trainer(model, request)
     click.echo(json.dumps(card, indent=2))
+
+import videosync.cli._handoff  # noqa: E402,F401  (registers export and framemap on cli)
