@@ -360,3 +360,4 @@ def train(model, dataset, data, embedder, n_pairs, max_offset_frames, clip_secon
     click.echo(json.dumps(card, indent=2))
 
 import videosync.cli._handoff  # noqa: E402,F401  (registers export and framemap on cli)
+import videosync.cli._review  # noqa: E402,F401  (registers apply and review on cli)

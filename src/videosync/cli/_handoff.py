@@ -6,34 +6,29 @@ read a saved result use :func:`_load_result`.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import replace
 
 import click
 
 from videosync.cli._app import cli
+from videosync._files import read_json
 from videosync.errors import InvalidParameterError
 from videosync.export import EXPORTERS
 from videosync.result import SyncResult
 
 
-def _load_result(path: str) -> SyncResult:
+def _load_result(path: str, corrections: str | None = None) -> SyncResult:
     """A :class:`SyncResult` from a JSON file written by ``videosync sync -o``.
+
+    ``corrections``: a corrections JSON (saved by the review page, see
+    :mod:`videosync.corrections`) applied to the offsets before anything else.
 
     Video paths that do not exist as written (relative to the working directory) but do exist
     relative to the JSON file's folder are rewritten to that location. A missing or malformed file
     raises :class:`InvalidParameterError` (one line on the command line, exit 1).
     """
-    try:
-        with open(path, encoding="utf-8") as f:
-            d = json.load(f)
-    except FileNotFoundError:
-        raise InvalidParameterError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidParameterError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidParameterError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    d = read_json(path)
     if not isinstance(d, dict):
         raise InvalidParameterError(f"{path}: not a videosync result (expected a JSON object)")
     try:
@@ -43,6 +38,10 @@ def _load_result(path: str) -> SyncResult:
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
         raise InvalidParameterError(f"{path}: not a videosync result ({what})") from None
+    if corrections is not None:
+        from videosync.corrections import apply_corrections, load_corrections
+
+        result = apply_corrections(result, load_corrections(corrections))
     folder = os.path.dirname(os.path.abspath(path))
     videos = []
     for v in result.videos:
@@ -53,17 +52,23 @@ def _load_result(path: str) -> SyncResult:
     return replace(result, videos=tuple(videos))
 
 
+corrections_option = click.option(
+    "--corrections", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+    help="Corrections JSON saved by the review page (per-camera nudges in frames), applied first.")
+
+
 @cli.command()
 @click.argument("result_json", metavar="SYNC_JSON", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="File to write; the format comes from its suffix (.fcpxml .xml .otio .edl .csv .json).")
 @click.option("--format", "format_name", type=click.Choice(EXPORTERS.names()), default=None,
               help="Exporter by name, whatever the suffix.")
-def export(result_json, output, format_name):
+@corrections_option
+def export(result_json, output, format_name, corrections):
     """Write a sync result for an editor or a script: FCPXML multicam, FCP7 XML, OTIO, EDL, CSV."""
     from videosync.export import exporter_for
 
-    result = _load_result(result_json)
+    result = _load_result(result_json, corrections)
     exporter = exporter_for(output, format_name)
     exporter.write(result, output)
     click.echo(f"videosync: wrote {output} ({exporter.name})", err=True)
@@ -72,11 +77,12 @@ def export(result_json, output, format_name):
 @cli.command()
 @click.argument("result_json", metavar="SYNC_JSON", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
-def framemap(result_json, output):
+@corrections_option
+def framemap(result_json, output, corrections):
     """For each reference frame: the nearest frame (and sub-frame fraction) of every camera."""
     from videosync.framemap import frame_map, write_frame_map_csv
 
-    fm = frame_map(_load_result(result_json))
+    fm = frame_map(_load_result(result_json, corrections))
     write_frame_map_csv(fm, output)
     click.echo(f"videosync: wrote {output} ({fm.n_reference_frames} reference frames × {len(fm.names)} cameras)",
                err=True)

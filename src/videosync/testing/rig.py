@@ -106,8 +106,13 @@ def frame_times(duration_seconds: float, fps: float, *, vfr: bool, rng: np.rando
     return np.array(times)
 
 
-def write_video(path: str, frames_rgb, times_seconds: np.ndarray, fps: float, *, crf: int = 18) -> None:
-    """Encode RGB uint8 frames at exact times (pts = time / (1/90000 s), as given)."""
+def write_video(
+    path: str, frames_rgb, times_seconds: np.ndarray, fps: float, *, crf: int = 18, gop_size: int | None = None
+) -> None:
+    """Encode RGB uint8 frames at exact times (pts = time / (1/90000 s), as given).
+
+    ``gop_size``: key-frame interval in frames (None: the encoder's default).
+    """
     import av
 
     with av.open(path, mode="w") as out:
@@ -120,6 +125,8 @@ def write_video(path: str, frames_rgb, times_seconds: np.ndarray, fps: float, *,
                 stream.codec_context.time_base = TIME_BASE
                 stream.time_base = TIME_BASE
                 stream.options = {"crf": str(crf), "preset": "veryfast"}
+                if gop_size:
+                    stream.codec_context.gop_size = int(gop_size)
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
             frame.pts = int(round(t / TIME_BASE))
             frame.time_base = TIME_BASE
