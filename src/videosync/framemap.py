@@ -154,6 +154,6 @@ def write_frame_map_csv(fm: FrameMap, path: str | os.PathLike) -> None:
         row = [str(k), f"{fm.reference_time_seconds[k]:.6f}"]
         for j in range(len(fm.names)):
             n = int(fm.frame_index[k, j])
-            row += ["", ""] if n < 0 else [str(n), f"{fm.fraction_frames[k, j]:+.4f}"]
+            row += ["", ""] if n < 0 else [str(n), f"{round(fm.fraction_frames[k, j], 4) + 0.0:+.4f}"]
         writer.writerow(row)
     atomic_write(path, out.getvalue().encode())
