@@ -349,12 +349,12 @@ def _copy(src: str, dst: str, plan: _Plan) -> None:
             out.mux(pkt)
 
 
-def _open_output(dst: str):
+def _open_output(dst: str, **muxer_options: str):
     """An output container; MP4/MOV get a movie timescale fine enough that a start offset
     (edit list) keeps 1/90000 s precision instead of the default 1 ms."""
     import av
 
-    options = {"movie_timescale": "90000"} if dst.lower().endswith((".mp4", ".mov", ".m4v")) else {}
+    options = {"movie_timescale": "90000", **muxer_options} if dst.lower().endswith((".mp4", ".mov", ".m4v")) else {}
     return av.open(dst, "w", options=options)
 
 

@@ -82,3 +82,37 @@ def apply(result_json, out_dir, span, timing, crf, preset, as_json, quiet, corre
         t.add_row(os.path.basename(o.output), f"[{colour}]{o.method}[/{colour}]", o.reason, str(o.first_frame_index), str(o.n_frames),
                   str(o.pad_frames), f"{o.start_seconds:.4f}", f"{o.residual_frames:+.3f}")
     err_console.print(t)
+
+
+@cli.command()
+@click.argument("result_json", metavar="SYNC_JSON", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="The HTML page to write (media it needs go beside it).")
+@click.option("--proxies", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="auto: small H.264 proxies only for videos a browser cannot play as they are.")
+@click.option("--plot", "plot_dir", type=click.Path(file_okay=False), default=None,
+              help="Also write PNG figures (lag curve and similarity matrix per pair) into this folder.")
+@corrections_option
+def review(result_json, output, proxies, plot_dir, corrections):
+    """Write a review page: every camera playing in sync, lag curves, nudges you can save."""
+    from videosync.cli._render import err_console
+    from videosync.corrections import load_corrections
+
+    if output is None and plot_dir is None:
+        raise click.UsageError("nothing to write: give -o PAGE.html and/or --plot DIR")
+    result = _load_result(result_json)
+    if output:
+        from videosync.review import write_review
+
+        corr = load_corrections(corrections) if corrections else None
+        with _bars(err_console.is_terminal, "proxy") as progress:
+            page = write_review(result, output, corrections=corr, proxies=proxies, progress=progress)
+        for m in page.media:
+            err_console.print(f"{os.path.basename(m.source)}: {'[yellow]proxy[/yellow] ' if m.proxy else ''}{m.src}  ({m.reason})")
+        err_console.print(f"videosync: wrote {output}; open it in a browser")
+    if plot_dir:
+        from videosync.plots import write_plots
+
+        result = _load_result(result_json, corrections)
+        for p in write_plots(result, plot_dir):
+            err_console.print(f"videosync: wrote {p}")
