@@ -81,3 +81,32 @@ def naive_expected_mae(max_offset_frames: int) -> float:
     """Expected |error| of always answering 0 for integer offsets uniform on [−R, R]."""
     k = np.arange(-max_offset_frames, max_offset_frames + 1)
     return float(np.abs(k).mean())
+
+
+def auroc(scores, positive) -> float | None:
+    """Area under the ROC curve of ``scores`` for the boolean labels ``positive``
+    (Mann–Whitney, ties counted half); None when one class is empty."""
+    from scipy.stats import rankdata
+
+    s = np.asarray(scores, float)
+    y = np.asarray(positive, bool)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        return None
+    ranks = rankdata(s)
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def reliability(confidence, correct, bins: int = 5) -> list[dict]:
+    """Reliability diagram as rows: per confidence bin, the count, mean confidence and the
+    fraction correct (a calibrated confidence has the two equal)."""
+    c = np.asarray(confidence, float)
+    ok = np.asarray(correct, bool)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    rows = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        m = (c >= lo) & ((c < hi) if hi < 1.0 else (c <= hi))
+        rows.append({"bin": f"{lo:.1f}-{hi:.1f}", "pairs": int(m.sum()),
+                     "mean_confidence": float(c[m].mean()) if m.any() else None,
+                     "fraction_correct": float(ok[m].mean()) if m.any() else None})
+    return rows
