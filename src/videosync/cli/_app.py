@@ -227,8 +227,10 @@ def demo(out, cameras, seed, embedder, predictor):
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Also write the Markdown report here.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the results (summary rows and every pair) as JSON here.")
+@click.option("--entry", "entry_filter", default=None, metavar="TEXT",
+              help="With --suite: run only the entries whose title contains TEXT (case-insensitive).")
 def bench(dataset, data, embedders, predictors, protocol, n_pairs, max_offset_frames, clip_seconds, fractional,
-          leaky_crop, seed, min_overlap, suite, data_root, cache, output, json_path):
+          leaky_crop, seed, min_overlap, suite, data_root, cache, output, json_path, entry_filter):
     """Measure embedders × predictors on scenes with known offsets (Markdown table on stdout)."""
     import shlex
 
@@ -243,8 +245,11 @@ def bench(dataset, data, embedders, predictors, protocol, n_pairs, max_offset_fr
         from videosync.eval.suite import STANDARD, run_suite
 
         cache = cache or os.path.join(os.path.expanduser("~"), ".cache", "videosync")
+        entries = [e for e in STANDARD if not entry_filter or entry_filter.lower() in e.title.lower()]
+        if not entries:
+            raise click.BadParameter(f"no suite entry title contains {entry_filter!r}", param_hint="--entry")
         entries_json: list = []
-        text = run_suite(STANDARD, data_root=data_root, cache_dir=cache, command=command, progress=log,
+        text = run_suite(entries, data_root=data_root, cache_dir=cache, command=command, progress=log,
                          json_out=entries_json)
         if output:
             atomic_write(output, text.encode())
