@@ -174,3 +174,13 @@ def test_residual_never_exceeds_half_a_frame(rig):
         assert abs(p.residual_seconds) <= 0.5 / 25 + 1e-9
         shown = sc.times_seconds()[np.argsort(sc.pts)][p.first_frame_index] - cut
         assert shown - p.pad_frames / 25 == pytest.approx(p.residual_seconds, abs=1e-9)
+
+
+def test_drift_is_said_not_hidden(rig, tmp_path):
+    import dataclasses
+
+    r = _result(rig)
+    r = dataclasses.replace(r, videos=(r.videos[0], dataclasses.replace(r.videos[1], drift_ppm=120.0), r.videos[2]))
+    done = apply_sync(r, tmp_path / "o", timing="exact")
+    assert "drift +120.0 ppm not corrected" in done.outputs[1].reason
+    assert "drift" not in done.outputs[0].reason

@@ -200,8 +200,10 @@ def apply_sync(
             _atomic(dst, lambda tmp, s=src, p=plan, c=sc, cb=cb: _reencode(s, tmp, p, c, crf, preset, cb))
         if cb:
             cb(1.0)
+        drift = float(getattr(result.videos[len(done)], "drift_ppm", 0.0) or 0.0)
+        reason = plan.reason + (f"; drift {drift:+.1f} ppm not corrected (no retiming)" if drift else "")
         done.append(CameraOutput(
-            source=src, output=dst, offset_seconds=off, method=plan.method, reason=plan.reason,
+            source=src, output=dst, offset_seconds=off, method=plan.method, reason=reason,
             first_frame_index=plan.first_frame_index, n_frames=plan.n_frames, pad_frames=plan.pad_frames,
             start_seconds=float(plan.lead_pts * sc.time_base), residual_seconds=plan.residual_seconds, fps=sc.fps,
         ))
