@@ -323,6 +323,13 @@ def test_edl_places_one_camera_against_the_reference(tmp_path, offset, rec_in):
     assert any(f"exact {Fraction(str(offset))}" in line for line in lines)
 
 
+def test_edl_single_camera_is_the_reference_at_record_start(tmp_path):
+    write_result(make_result(CAMERAS[:1]), tmp_path / "one.edl")
+    events = [m for m in map(EVENT.fullmatch, (tmp_path / "one.edl").read_text().splitlines()) if m]
+    assert len(events) == 1
+    assert events[0].groups()[2:] == ("AA/V", "00:00:00:00", "00:01:00:00", "01:00:00:00", "01:01:00:00")
+
+
 def test_edl_refuses_three_cameras(tmp_path, capsys):
     with pytest.raises(InvalidParameterError, match="one track"):
         write_result(make_result(), tmp_path / "three.edl")
