@@ -51,6 +51,7 @@ class TrainRequest:
 # name -> "module:function" taking a TrainRequest and returning the run card.
 TRAINERS: dict[str, str] = {name: "videosync.train:train_head" for name in TRAINABLE}
 TRAINERS["profile"] = "videosync.learn.profile:train"
+TRAINERS["learned"] = "videosync.learn.visual:train"
 
 
 def run_trainer(model: str, request: TrainRequest) -> dict:

@@ -10,5 +10,6 @@ EMBEDDERS: Registry[Embedder] = Registry("embedder", entry_point_group="videosyn
 EMBEDDERS.add_lazy("motion", "videosync.embed.motion:MotionEmbedder")
 EMBEDDERS.add_lazy("appearance", "videosync.embed.appearance:AppearanceEmbedder")
 EMBEDDERS.add_lazy("pose", "videosync.embed.pose:PoseEmbedder")
+EMBEDDERS.add_lazy("learned", "videosync.embed.learned:LearnedEmbedder")
 
 __all__ = ["EMBEDDERS", "Embedder", "Embedding", "zscore_columns"]
