@@ -50,6 +50,7 @@ class TrainRequest:
 
 # name -> "module:function" taking a TrainRequest and returning the run card.
 TRAINERS: dict[str, str] = {name: "videosync.train:train_head" for name in TRAINABLE}
+TRAINERS["sesyn"] = "videosync.embed.sesyn_train:train_sesyn"
 TRAINERS["profile"] = "videosync.learn.profile:train"
 TRAINERS["learned"] = "videosync.learn.visual:train"
 

@@ -11,5 +11,6 @@ EMBEDDERS.add_lazy("motion", "videosync.embed.motion:MotionEmbedder")
 EMBEDDERS.add_lazy("appearance", "videosync.embed.appearance:AppearanceEmbedder")
 EMBEDDERS.add_lazy("pose", "videosync.embed.pose:PoseEmbedder")
 EMBEDDERS.add_lazy("learned", "videosync.embed.learned:LearnedEmbedder")
+EMBEDDERS.add_lazy("sesyn", "videosync.embed.sesyn:SeSynEmbedder")
 
 __all__ = ["EMBEDDERS", "Embedder", "Embedding", "zscore_columns"]

@@ -66,6 +66,7 @@ __all__ = [
     "PoseFeatures",
     "joint_levels",
     "level_names",
+    "mediapipe_results",
     "pose_features",
 ]
 
@@ -362,33 +363,21 @@ class PoseEmbedder(Embedder):
         return [{"max_side": 128}, {"space": "world", "symmetric": False, "max_side": 96}]
 
     def _embed(self, frames: Frames, info: VideoInfo) -> Embedding:
-        mp_pose = _pose_module()
         idx = list(MEDIAPIPE_INDEX)
         nj = len(idx)
         times, rows = [], []  # one row per frame: 12 world (x, y, z), 12 image (x, y) in pixels
-        with _quiet_native_stderr():
-            estimator = mp_pose.Pose(static_image_mode=False, model_complexity=1)
-        with estimator:
-            for k, (t, img) in enumerate(frames):
-                if img.ndim == 2:
-                    img = np.repeat(img[..., None], 3, axis=2)
-                h, w = img.shape[:2]
-                if k == 0:  # the graph starts on the first frame and logs from C++
-                    with _quiet_native_stderr():
-                        res = estimator.process(np.ascontiguousarray(img))
-                else:
-                    res = estimator.process(np.ascontiguousarray(img))
-                times.append(t)
-                if res.pose_landmarks is None or res.pose_world_landmarks is None:
-                    rows.append(None)
-                    continue
-                im = res.pose_landmarks.landmark
-                wl = res.pose_world_landmarks.landmark
-                rows.append(np.array(
-                    [c for i in idx for c in (wl[i].x, wl[i].y, wl[i].z)]
-                    + [c for i in idx for c in (im[i].x * w, im[i].y * h)],
-                    np.float32,
-                ))
+        for t, (h, w), res in mediapipe_results(frames):
+            times.append(t)
+            if res.pose_landmarks is None or res.pose_world_landmarks is None:
+                rows.append(None)
+                continue
+            im = res.pose_landmarks.landmark
+            wl = res.pose_world_landmarks.landmark
+            rows.append(np.array(
+                [c for i in idx for c in (wl[i].x, wl[i].y, wl[i].z)]
+                + [c for i in idx for c in (im[i].x * w, im[i].y * h)],
+                np.float32,
+            ))
         n = len(times)
         detected = np.array([r is not None for r in rows], bool)
         flat = np.zeros((n, 5 * nj), np.float32)
@@ -409,6 +398,25 @@ class PoseEmbedder(Embedder):
         if pf.valid.any():
             feats[pf.valid] = zscore_columns(pf.features[pf.valid])
         return Embedding(pf.times_seconds, feats, valid=pf.valid)
+
+
+def mediapipe_results(frames: Frames):
+    """MediaPipe Pose in video (tracking) mode over ``frames``: yields ``(time, (height,
+    width), result)`` per frame, where ``result.pose_landmarks`` (image, x and y as fractions
+    of width and height) and ``result.pose_world_landmarks`` are None when nobody was found."""
+    mp_pose = _pose_module()
+    with _quiet_native_stderr():
+        estimator = mp_pose.Pose(static_image_mode=False, model_complexity=1)
+    with estimator:
+        for k, (t, img) in enumerate(frames):
+            if img.ndim == 2:
+                img = np.repeat(img[..., None], 3, axis=2)
+            if k == 0:  # the graph starts on the first frame and logs from C++
+                with _quiet_native_stderr():
+                    res = estimator.process(np.ascontiguousarray(img))
+            else:
+                res = estimator.process(np.ascontiguousarray(img))
+            yield t, img.shape[:2], res
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from videosync.eval.benchmark import BenchReport, markdown, run_cropped, run_pairwise
+from videosync.eval.sesyn_suite import SESYN_DESCRIPTION, SESYN_TITLE, sesyn_entry
 
 Progress = Callable[[str], None] | None
 
@@ -192,6 +193,7 @@ STANDARD: list[SuiteEntry] = [
         "2 rendered worlds × 4 cameras, several humanoids; 200 pairs of 6 s crops, ±30 frames.",
         _synthetic(["humans"], [0, 1], n_pairs=200),
     ),
+    SuiteEntry(SESYN_TITLE, SESYN_DESCRIPTION, sesyn_entry),
     SuiteEntry(
         "Synthetic: no people (objects, pendulums, pouring, flock; equal-length crops)",
         "4 rendered worlds (one per kind, seed 0) × 4 cameras; 300 pairs of 6 s crops, ±30 frames.",
