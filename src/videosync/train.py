@@ -52,6 +52,7 @@ class TrainRequest:
 TRAINERS: dict[str, str] = {name: "videosync.train:train_head" for name in TRAINABLE}
 TRAINERS["sesyn"] = "videosync.embed.sesyn_train:train_sesyn"
 TRAINERS["profile"] = "videosync.learn.profile:train"
+TRAINERS["insyn"] = "videosync.predict.insyn_train:train_insyn"
 TRAINERS["learned"] = "videosync.learn.visual:train"
 
 

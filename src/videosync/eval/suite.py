@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from videosync.eval import fractional_pose
 from videosync.eval.benchmark import BenchReport, markdown, run_cropped, run_pairwise
 from videosync.eval.sesyn_suite import SESYN_DESCRIPTION, SESYN_TITLE, sesyn_entry
 
@@ -68,7 +69,7 @@ def _caliscope(data_root, cache, progress):
 
 
 def _synthetic(kinds, seeds, *, seconds=10.0, crops=True, fractional=False, n_pairs=200, max_offset_frames=30,
-               clip_seconds=6.0, leaky=False, pairwise=False, embedders=ALL_EMBEDDERS):
+               clip_seconds=6.0, leaky=False, pairwise=False, embedders=ALL_EMBEDDERS, predictors=ALL_PREDICTORS):
     """An entry runner over rendered worlds (MuJoCo), cached under ``cache_dir/synth``."""
 
     def run(data_root, cache, progress):
@@ -86,8 +87,8 @@ def _synthetic(kinds, seeds, *, seconds=10.0, crops=True, fractional=False, n_pa
             scenes += load_synthetic(kind, cache, seeds=seeds, seconds=seconds, progress=progress)
         emb = _available_embedders(embedders)
         if pairwise:
-            return run_pairwise(scenes, emb, ALL_PREDICTORS, progress=progress)
-        return run_cropped(scenes, emb, ALL_PREDICTORS, n_pairs=n_pairs, max_offset_frames=max_offset_frames,
+            return run_pairwise(scenes, emb, predictors, progress=progress)
+        return run_cropped(scenes, emb, predictors, n_pairs=n_pairs, max_offset_frames=max_offset_frames,
                            clip_seconds=clip_seconds, seed=0, fractional=fractional, leaky_crop=leaky,
                            progress=progress)
 
@@ -208,6 +209,7 @@ STANDARD: list[SuiteEntry] = [
                    embedders=("motion", "appearance")),
         fractional=True,
     ),
+    SuiteEntry(fractional_pose.TITLE, fractional_pose.DESCRIPTION, fractional_pose.run, fractional=True),
 ]
 
 

@@ -16,5 +16,6 @@ PREDICTORS.add_lazy("mlp", "videosync.predict.heads:MLPHead")
 PREDICTORS.add_lazy("svr", "videosync.predict.heads:SVRHead")
 PREDICTORS.add_lazy("cnn", "videosync.predict.heads:CNNHead")
 PREDICTORS.add_lazy("profile", "videosync.predict.profile:ProfileHead")
+PREDICTORS.add_lazy("insyn", "videosync.predict.insyn:InSynPredictor")
 
 __all__ = ["PREDICTORS", "OffsetEstimate", "Predictor", "SearchRange"]
