@@ -43,7 +43,7 @@ def _available_embedders(names):
     return out
 
 
-ALL_EMBEDDERS = ("motion", "appearance", "pose")
+ALL_EMBEDDERS = ("motion", "appearance", "pose", "learned")
 ALL_PREDICTORS = ("lag", "argmax", "dtw", "naive")
 
 
@@ -159,6 +159,34 @@ def _heads(data_root, cache, progress):
     return report
 
 
+def _confidence(data_root, cache, progress):
+    """Mixed positive/negative pairs on the bench's worlds and on caliscope: is confidence useful?"""
+    from videosync.eval.confidence import run_confidence
+    from videosync.eval.datasets import load_folder_scenes, load_synthetic
+    from videosync.predict import PREDICTORS
+    from videosync.registry import _available
+
+    datasets = {}
+    try:
+        from videosync.synth import available
+
+        if available()[0]:
+            scenes = []
+            for kind in ("human", "humans", "objects", "pendulums", "pouring", "flock"):
+                scenes += load_synthetic(kind, cache, seeds=(0,), progress=progress)
+            datasets["synthetic (6 kinds, seed 0)"] = (scenes, 30, 6.0)
+    except ImportError:  # pragma: no cover - the package ships synth
+        pass
+    folder = os.path.join(data_root, "caliscope")
+    if os.path.isdir(folder):
+        datasets["caliscope"] = (load_folder_scenes(folder), 12, 5.0)
+    if not datasets:
+        return "neither MuJoCo rendering nor caliscope data available"
+    preds = [p for p in ("lag", "profile") if _available(PREDICTORS.get(p))]
+    return run_confidence(datasets, ["motion"], preds, n_positive=200, negative_fraction=0.3, seed=0,
+                          progress=progress)
+
+
 STANDARD: list[SuiteEntry] = [
     SuiteEntry(
         "Real footage: visualsync-dev (whole clips, every camera pair)",
@@ -198,7 +226,8 @@ STANDARD: list[SuiteEntry] = [
     SuiteEntry(
         "Synthetic: no people (objects, pendulums, pouring, flock; equal-length crops)",
         "4 rendered worlds (one per kind, seed 0) × 4 cameras; 300 pairs of 6 s crops, ±30 frames.",
-        _synthetic(["objects", "pendulums", "pouring", "flock"], [0], n_pairs=300, embedders=("motion", "appearance")),
+        _synthetic(["objects", "pendulums", "pouring", "flock"], [0], n_pairs=300,
+                   embedders=("motion", "appearance", "learned")),
     ),
     SuiteEntry(
         "Synthetic: fractional offsets (whole rendered clips)",
@@ -210,6 +239,14 @@ STANDARD: list[SuiteEntry] = [
         fractional=True,
     ),
     SuiteEntry(fractional_pose.TITLE, fractional_pose.DESCRIPTION, fractional_pose.run, fractional=True),
+    SuiteEntry(
+        "Confidence: mixed positive and negative pairs (AUROC, errors among accepted, reliability)",
+        "Positives: 200 equal-length crop pairs per dataset (synthetic: one world of each kind, seed 0, 6 s crops, "
+        "±30 frames; caliscope: 5 s, ±12 frames), searched over ±(R+1) frames. Negatives: 30 % more pairs whose "
+        "crops come from two different scenes (nothing to find). A right answer is within 1 frame; every "
+        "negative counts as wrong. Accepted: confidence ≥ 0.5 (the pipeline's default).",
+        _confidence,
+    ),
 ]
 
 
@@ -225,6 +262,12 @@ def run_suite(entries, *, data_root: str, cache_dir: str, command: str, progress
         result = e.run(data_root, cache_dir, progress)
         if isinstance(result, str):
             parts.append(f"## {e.title}\n\n{e.description}\n\nSkipped: {result}.\n")
+            continue
+        if hasattr(result, "to_json"):  # a table of its own (e.g. the confidence entry)
+            if json_out is not None:
+                json_out.append(result.to_json(title=e.title, command=command))
+            head, _, rest = result.markdown(title=e.title, command=command).partition("\n\n")
+            parts.append(f"{head}\n\n{e.description} ({time.perf_counter() - t0:.0f} s)\n\n{rest}")
             continue
         if json_out is not None:
             from videosync.eval.benchmark import to_json_dict

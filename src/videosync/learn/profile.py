@@ -255,6 +255,8 @@ def evaluate(params, samples: list[Sample], temperature: float) -> dict:
                        for k in range(len(samples))])
     conf_head = np.array([p[1] for p in pred])
     conf_lag = np.array([s.lag_conf for s in samples])
+    conf_head_at_peak = np.array([window_probability(*forward(params, s.x, s.allowed), s.lag_pred, temperature)
+                                  for s in samples])
     accepted = conf_head >= 0.5
     return {
         "pairs": len(samples),
@@ -264,6 +266,7 @@ def evaluate(params, samples: list[Sample], temperature: float) -> dict:
         "acc_at_1_lag": float(ok_lag[pos].mean()) if pos else None,
         "auroc_head": auroc(conf_head, ok_head),
         "auroc_lag": auroc(conf_lag, ok_lag),
+        "auroc_head_confidence_of_peak": auroc(conf_head_at_peak, ok_lag),
         "accepted_fraction_head": float(accepted.mean()),
         "errors_among_accepted_head": float((~ok_head[accepted]).mean()) if accepted.any() else None,
         "errors_among_accepted_lag": float((~ok_lag[conf_lag >= 0.5]).mean()) if (conf_lag >= 0.5).any() else None,

@@ -14,10 +14,14 @@ usually are rather than what the videos share. This head reads what the hand-cra
   lag, so it works for **any offset range and clip length** — giving one logit per lag,
   plus a *null* logit from pooled features that stands for "no lag is right" (trained on
   pairs of unrelated clips);
-* **output**: the best lag, refined below one step like ``lag`` does (parabola on the
-  profile), and a **confidence = the probability that the answer is within one frame**:
-  the softmax mass of the lags within ±1 step of the answer, with a temperature fitted
-  on held-out pairs (``videosync train profile`` records it in the run card).
+* **output**: an offset and a **confidence = the probability that the answer is within one
+  frame**: the softmax mass of the lags within ±1 step of the answer, with a temperature
+  fitted on held-out pairs (``videosync train profile`` records it in the run card).
+  ``answer="peak"`` (default) answers where ``lag`` does (same sub-frame refinement) and
+  uses the network for the confidence and the "no overlap" probability;
+  ``answer="network"`` answers at the network's own best lag. On the bench the network's
+  own choice was less accurate than the peak while its confidence ranked answers better,
+  hence the default (BENCHMARKS.md, "Confidence" entry).
 
 Inference is numpy only (weights are an ``.npz`` of plain arrays); training needs torch.
 Shipped weights (``videosync/weights/profile.npz``) are used unless ``weights=PATH``.
@@ -29,12 +33,13 @@ import os
 
 import numpy as np
 
-from videosync._validation import check_number
+from videosync._validation import check_choice, check_number
 from videosync.errors import MissingWeightsError
 from videosync.predict.base import OffsetEstimate, Predictor, SearchRange
-from videosync.predict.lag import _refine_matched, parabolic_offset
+from videosync.predict.lag import LagPredictor, _refine_matched, parabolic_offset
 from videosync.similarity import SimilarityMatrix, matched_lag_profile
 from videosync.weights import resolve as resolve_weights
+from videosync.weights import shipped as shipped_weights
 
 CHANNELS = ("matched_z", "matched_r", "diagonal", "overlap_fraction", "edge")
 
@@ -126,8 +131,10 @@ class ProfileHead(Predictor):
     name = "profile"
     summary = "learned 1-D network over the lag profiles: any range, sub-frame, calibrated confidence (numpy)"
 
-    def __init__(self, *, weights: str | None = None, temperature: float | None = None) -> None:
+    def __init__(self, *, weights: str | None = None, temperature: float | None = None,
+                 answer: str = "peak") -> None:
         self.weights = weights
+        self.answer = check_choice("ProfileHead", "answer", answer, ("peak", "network"))
         self.temperature = None if temperature is None else check_number(
             "ProfileHead", "temperature", temperature, low=1e-3)
         self.params_: dict[str, np.ndarray] | None = None
@@ -136,10 +143,13 @@ class ProfileHead(Predictor):
             self.load(path)
 
     @classmethod
-    def test_params(cls):
-        from videosync.weights import shipped
+    def is_available(cls) -> bool:
+        """Usable without arguments: this package ships its weights."""
+        return shipped_weights(cls.name, "npz") is not None
 
-        return [{}] if shipped(cls.name, "npz") else []
+    @classmethod
+    def test_params(cls):
+        return [{}, {"answer": "network"}] if cls.is_available() else []
 
     # Persistence --------------------------------------------------------------------
     def load(self, path: str | os.PathLike) -> "ProfileHead":
@@ -165,16 +175,21 @@ class ProfileHead(Predictor):
             return OffsetEstimate(0.0, 0.0,
                                   details={"reason": "fewer than 3 candidate lags satisfy the overlap rule"})
         logits, null = forward(self.params_, x, allowed)
-        best = int(np.argmax(logits))
         temperature = self.temperature or float(self.params_.get("temperature", 1.0))
+        if self.answer == "peak":  # where `lag` answers; the network says how likely that is right
+            offset_steps = LagPredictor().predict(sim, search).offset_seconds / step
+            best = int(np.argmin(np.where(allowed, np.abs(lags - offset_steps), np.inf)))
+            frac = offset_steps - lags[best]
+        else:
+            best = int(np.argmax(logits))
+            # Sub-step: the same refinement as `lag` on the matched profile.
+            frac = 0.0
+            y = np.where(allowed, significance, np.nan)
+            if 0 < best < len(y) - 1 and np.isfinite(y[best - 1]) and np.isfinite(y[best + 1]):
+                frac = parabolic_offset(y[best - 1], y[best], y[best + 1])
+            if not sim.channels_correspond:
+                frac = _refine_matched(sim, int(lags[best]), frac)
         conf = window_probability(logits, null, best, temperature)
-        # Sub-step: the same refinement as `lag` on the profile that matches the channels.
-        frac = 0.0
-        y = np.where(allowed, significance, np.nan)
-        if 0 < best < len(y) - 1 and np.isfinite(y[best - 1]) and np.isfinite(y[best + 1]):
-            frac = parabolic_offset(y[best - 1], y[best], y[best + 1])
-        if not sim.channels_correspond:
-            frac = _refine_matched(sim, int(lags[best]), frac)
         z = np.concatenate([logits, [null]]) / temperature
         z = np.exp(z - np.max(z))
         p_null = float(z[-1] / z.sum())
