@@ -77,6 +77,17 @@ def test_losses_are_small_for_identical_distinct_views_and_large_for_shuffled():
     assert float(li2) > 3.0 and float(ld2) > 5.0  # nothing to tell frames apart: the cycle is lost
 
 
+def test_alignment_term_prefers_the_true_match():
+    rng = np.random.default_rng(3)
+    fv = torch.nn.functional.normalize(torch.from_numpy(rng.normal(size=(40, 16))).float(), dim=1)
+    fu = fv[10:30]
+    right = sn.alignment_loss(fu, fv, torch.arange(10, 30))
+    wrong = sn.alignment_loss(fu, fv, torch.arange(12, 32))
+    assert float(right) < 0.05 < 1.0 < float(wrong)
+    ignored = sn.alignment_loss(fu, fv, torch.cat([torch.arange(10, 25), torch.full((5,), -1)]))
+    assert float(ignored) < 0.05
+
+
 def test_loss_decreases_on_a_tiny_batch():
     net = _tiny()
     rng = np.random.default_rng(1)

@@ -183,10 +183,30 @@ def sesyn_losses(fu: torch.Tensor, fv: torch.Tensor, *, temperature: float = 0.1
     return l_iden, l_devi, l_intv
 
 
-def total_loss(fu, fv, weights=(0.7, 0.015), temperature: float = 0.1):
-    """L = L_iden + μ₁·L_devi + μ₂·L_intv (μ = SeSyn-Net's CMU-SYN weights by default)."""
+def alignment_loss(fu: torch.Tensor, fv: torch.Tensor, target: torch.Tensor, *,
+                   temperature: float = 0.1) -> torch.Tensor:
+    """Cross-view same-instant term (ours, not SeSyn-Net's): cross-entropy of each row of
+    S = −‖F^u_m − F^v_n‖² / T against the frame of v that shows the same instant
+    (``target[m]``; rows with target −1 are ignored).
+
+    The cycle losses alone are satisfied by *any* consistent matching, including a constant
+    shift (u_m → v_{m+c} → u_m); on random camera pairs that is what they learned (held-out
+    offsets at chance level). Synthetic data knows which frames show the same instant, so
+    this term pins the matching to the true one."""
+    s = -torch.cdist(fu, fv).pow(2) / temperature
+    return F.cross_entropy(s, target, ignore_index=-1)
+
+
+def total_loss(fu, fv, weights=(0.7, 0.015), temperature: float = 0.1, target=None, mu_align: float = 0.0):
+    """L = L_iden + μ₁·L_devi + μ₂·L_intv (μ = SeSyn-Net's CMU-SYN weights by default), plus
+    ``mu_align`` × :func:`alignment_loss` when the true matches ``target`` are known."""
     li, ld, lt = sesyn_losses(fu, fv, temperature=temperature)
-    return li + weights[0] * ld + weights[1] * lt, (li, ld, lt)
+    total = li + weights[0] * ld + weights[1] * lt
+    la = torch.zeros(())
+    if target is not None and mu_align > 0:
+        la = alignment_loss(fu, fv, target, temperature=temperature)
+        total = total + mu_align * la
+    return total, (li, ld, lt, la)
 
 
 # ------------------------------------------------------------------------ save / load

@@ -11,10 +11,17 @@ frames, missing joints, runs of frames without a person, left/right side swaps.
 
 Training (:func:`train_sesyn`) follows SeSyn-Net: several views of the same instants pass
 through the network and every ordered pair of views gets the self-identity,
-self-deviation and interval-consistency losses. The losses are taken only on frames whose
-receptive field lies inside the window (no padding), and each view's window is shifted at
-random, so where a frame sits in its window says nothing about which frame of the other
-view it matches.
+self-deviation and interval-consistency losses (the paper's CMU-SYN weights 0.7, 0.015).
+The losses are taken only on frames whose receptive field lies inside the window (no
+padding), and each view's window is shifted at random, so where a frame sits in its window
+says nothing about which frame of the other view it matches.
+
+One term is ours: the cycle losses are met by any consistent matching, a constant shift
+included, and trained alone they gave held-out offsets at chance level (Acc@1 2–8 % after
+400 steps; docs/sesyn.md). Since synthetic views know which frames show the same instant,
+a cross-entropy on the cross-view similarity against the true frame
+(:func:`~videosync.embed._sesyn_net.alignment_loss`, weight ``mu_align``, default 1) pins
+the matching down. ``--arg mu_align=0`` trains on the paper's losses only.
 """
 
 from __future__ import annotations
@@ -259,11 +266,12 @@ def make_bank(worlds, *, seconds: float = 40.0, progress=None) -> SkeletonBank:
 
 
 def sample_group(bank: SkeletonBank, rng: np.random.Generator, *, n_views: int, frames: int, shift: int,
-                 rate_hz: float, aug: Augment | None) -> np.ndarray:
-    """Views of one random window of one random person → network inputs (V, 3, frames, 17).
+                 rate_hz: float, aug: Augment | None) -> tuple[np.ndarray, np.ndarray]:
+    """Views of one random window of one random person → network inputs (V, 3, frames, 17)
+    and each view's shift (V,) in grid steps: row j of view u shows the instant of row
+    j + shift[u] − shift[v] of view v (to within the views' sub-step phases).
 
-    Each view's window is shifted by up to ±``shift`` grid steps (plus a random sub-step
-    phase) against the first view's.
+    Each view's window is shifted by up to ±``shift`` grid steps against the first view's.
     """
     i = int(rng.integers(len(bank.people)))
     kp = bank.people[i]
@@ -272,20 +280,22 @@ def sample_group(bank: SkeletonBank, rng: np.random.Generator, *, n_views: int, 
     w0 = rng.uniform(shift / rate_hz + 0.1, total - seconds - shift / rate_hz - 0.2)
     cams = random_cameras(rng, n_views, bank.centre[i], bank.radius[i])
     out = np.zeros((n_views, 3, frames, 17), np.float32)
+    shifts = np.zeros(n_views, np.int64)
     for v, cam in enumerate(cams):
         d = 0 if v == 0 else int(rng.integers(-shift, shift + 1))
+        shifts[v] = d
         track = synth_view(kp, cam, w0 + d / rate_hz, seconds, rng, aug)
         grid, x, _ = network_input(track, rate_hz=rate_hz)
         x = x[:, grid >= -1e-9][:, :frames]
         out[v, :, :x.shape[1]] = x
-    return out
+    return out, shifts
 
 
 # ------------------------------------------------------------------------------ trainer
 
 
 PARAMS = ("train_seeds", "humans_seeds", "val_seeds", "seconds", "steps", "minutes", "views", "frames", "lr", "temperature",
-          "mu_devi", "mu_intv", "channels", "batch", "eval_every", "optimizer", "val_pairs")
+          "mu_devi", "mu_intv", "mu_align", "channels", "batch", "eval_every", "optimizer", "val_pairs")
 
 
 def _int_list(v) -> list[int]:
@@ -357,7 +367,8 @@ def train_sesyn(request) -> dict:
     ``seconds`` per world, ``steps`` (upper bound) and ``minutes`` (time budget, the run stops
     at whichever comes first), ``views`` per window, ``frames`` per window (30 Hz),
     ``batch`` windows per step, ``optimizer`` (``adam`` or SeSyn-Net's ``sgd``), ``lr``,
-    ``temperature``, ``mu_devi``, ``mu_intv``, ``channels`` (comma list), ``eval_every``
+    ``temperature``, ``mu_devi``, ``mu_intv``, ``mu_align`` (the added same-instant term;
+    0 trains on SeSyn-Net's three losses only), ``channels`` (comma list), ``eval_every``
     (steps), ``val_pairs``. The weights kept are those with the best validation Acc@1.
     """
     import torch
@@ -381,6 +392,7 @@ def train_sesyn(request) -> dict:
     lr = float(p.get("lr", 0.001 if optimizer == "adam" else 0.005))
     temperature = float(p.get("temperature", 0.1))
     mu = (float(p.get("mu_devi", 0.7)), float(p.get("mu_intv", 0.015)))
+    mu_align = float(p.get("mu_align", 1.0))
     channels = tuple(_int_list(p.get("channels", "32,48,64,64,96,128")))
     eval_every = int(p.get("eval_every", 100))
     val_pairs = int(p.get("val_pairs", 40))
@@ -412,19 +424,24 @@ def train_sesyn(request) -> dict:
         net.train()
         groups = [sample_group(bank, rng, n_views=n_views, frames=frames, shift=shift, rate_hz=30.0, aug=aug)
                   for _ in range(batch)]
-        x = torch.from_numpy(np.concatenate(groups))
+        x = torch.from_numpy(np.concatenate([g[0] for g in groups]))
         f = net(x).view(batch, n_views, frames, -1)
         loss = 0.0
-        parts = np.zeros(3)
+        parts = np.zeros(4)
         n_terms = 0
+        rows = np.arange(margin, frames - margin)
         for g in range(batch):
+            shifts = groups[g][1]
             for u in range(n_views):
                 for v in range(n_views):
                     if u == v:
                         continue
-                    tot, (li, ld, lt) = sn.total_loss(f[g, u, margin:frames - margin], f[g, v], mu, temperature)
+                    tgt = rows + shifts[u] - shifts[v]
+                    tgt = torch.from_numpy(np.where((tgt >= 0) & (tgt < frames), tgt, -1))
+                    tot, terms = sn.total_loss(f[g, u, margin:frames - margin], f[g, v], mu, temperature,
+                                               target=tgt, mu_align=mu_align)
                     loss = loss + tot
-                    parts += [li.item(), ld.item(), lt.item()]
+                    parts += [t.item() for t in terms]
                     n_terms += 1
         loss = loss / n_terms
         opt.zero_grad()
@@ -436,7 +453,8 @@ def train_sesyn(request) -> dict:
         running.append(np.concatenate([[loss.item()], parts / n_terms]))
         if step % 20 == 0:
             r = np.mean(running[-20:], axis=0)
-            log(f"step {step}: loss {r[0]:.3f} (iden {r[1]:.3f}, devi {r[2]:.2f}, intv {r[3]:.3f}), "
+            log(f"step {step}: loss {r[0]:.3f} (iden {r[1]:.3f}, devi {r[2]:.2f}, intv {r[3]:.3f}, "
+                f"align {r[4]:.3f}), "
                 f"{(time.perf_counter() - started) / 60:.1f} min")
         if step % eval_every == 0:
             val = validate(net, val_bank, n_pairs=val_pairs, seed=request.seed + 1)
@@ -473,11 +491,12 @@ def train_sesyn(request) -> dict:
                        "frames": frames, "loss_frames": frames - 2 * margin, "batch_windows": batch,
                        "optimizer": optimizer + " (weight decay 1e-4, grad-norm clip 5, cosine decay)", "lr": lr,
                        "planned_steps": max_steps, "stopped_by_time_limit": step < max_steps,
-                       "temperature": temperature, "mu_devi": mu[0], "mu_intv": mu[1], "steps": step,
+                       "temperature": temperature, "mu_devi": mu[0], "mu_intv": mu[1], "mu_align": mu_align,
+                       "steps": step,
                        "kept_step": None if best is None else best[1]},
         "losses": {"first_20_steps": [round(float(x), 4) for x in np.mean(running[:20], axis=0)],
                    "last_20_steps": [round(float(x), 4) for x in np.mean(running[-20:], axis=0)],
-                   "order": ["total", "iden", "devi", "intv"]},
+                   "order": ["total", "iden", "devi", "intv", "align"]},
         "validation_history": history,
         "validation": final | {"protocol": "held-out worlds, 2 random cameras, equal-length 6 s clips at 30 Hz, "
                                            "offsets uniform in ±30, lag profile argmax, augmented detections"},
