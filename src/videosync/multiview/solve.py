@@ -23,6 +23,9 @@ class PairMeasurement:
     b: int
     offset_seconds: float
     confidence: float
+    tolerance_seconds: float | None = None
+    """This pair's Cauchy scale and rejection threshold (None: the solve's ``tolerance_seconds``);
+    e.g. a loose prior from file metadata beside tight measured pairs."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -65,7 +68,7 @@ def solve_offsets(
         The camera whose offset is fixed to 0.
     tolerance_seconds : float
         Scale of the Cauchy weights, and the residual above which a pair is reported as
-        not used.
+        not used (a pair's own ``tolerance_seconds`` overrides it).
     min_confidence : float
         Pairs below this confidence are not used at all.
     """
@@ -77,6 +80,8 @@ def solve_offsets(
     b = np.array([q.b for q in pairs], dtype=int)
     o = np.array([q.offset_seconds for q in pairs], dtype=float)
     c = np.array([q.confidence for q in pairs], dtype=float)
+    tol = np.array([tolerance_seconds if q.tolerance_seconds is None else q.tolerance_seconds for q in pairs],
+                   dtype=float)
     base_w = np.where(c >= min_confidence, c, 0.0)
 
     x = np.zeros(n_cameras)
@@ -86,17 +91,17 @@ def solve_offsets(
             w = base_w * robust
             x_new = _weighted_solve(n_cameras, a, b, o, w, reference)
             r = o - (x_new[b] - x_new[a])
-            robust = 1.0 / (1.0 + (r / tolerance_seconds) ** 2)
+            robust = 1.0 / (1.0 + (r / tol) ** 2)
             if np.allclose(x_new, x, atol=1e-9):
                 x = x_new
                 break
             x = x_new
     r = o - (x[b] - x[a]) if p else np.zeros(0)
-    used = (base_w > 0) & (np.abs(r) <= tolerance_seconds)
+    used = (base_w > 0) & (np.abs(r) <= tol)
     if used.any():  # final solve on the kept pairs only: rejected pairs have no pull at all
         x = _weighted_solve(n_cameras, a, b, o, base_w * used, reference)
         r = o - (x[b] - x[a])
-        used = (base_w > 0) & (np.abs(r) <= tolerance_seconds)
+        used = (base_w > 0) & (np.abs(r) <= tol)
 
     connected = _reachable(n_cameras, a[used], b[used], reference)
     x[~connected] = 0.0

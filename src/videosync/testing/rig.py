@@ -58,12 +58,18 @@ class World:
         s = np.sin(2 * np.pi * self.freqs * w + self.phases) * self.amps
         return self.centres + s.sum(axis=2)
 
-    def render(self, w: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """RGB in [0, 1] at world coordinates (x, y) (arrays of one shape) and time w."""
-        bg = 0.45 + 0.05 * sum(
+    def background(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The still textured background (grey, in [0, 1]) at world coordinates (x, y)."""
+        return 0.45 + 0.05 * sum(
             np.sin(self.tex_k[i, 0] * 2 * np.pi * x + self.tex_k[i, 1] * 2 * np.pi * y + self.tex_p[i])
             for i in range(4)
         )
+
+    def render(self, w: float, x: np.ndarray, y: np.ndarray, background: np.ndarray | None = None) -> np.ndarray:
+        """RGB in [0, 1] at world coordinates (x, y) (arrays of one shape) and time w.
+
+        ``background``: :meth:`background` of (x, y), precomputed (it does not change with w)."""
+        bg = self.background(x, y) if background is None else background
         img = np.repeat(bg[..., None], 3, axis=-1)
         pos = self.positions(w)
         for i in range(self.n):
@@ -107,15 +113,19 @@ def frame_times(duration_seconds: float, fps: float, *, vfr: bool, rng: np.rando
 
 
 def write_video(
-    path: str, frames_rgb, times_seconds: np.ndarray, fps: float, *, crf: int = 18, gop_size: int | None = None
+    path: str, frames_rgb, times_seconds: np.ndarray, fps: float, *, crf: int = 18, gop_size: int | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> None:
     """Encode RGB uint8 frames at exact times (pts = time / (1/90000 s), as given).
 
     ``gop_size``: key-frame interval in frames (None: the encoder's default).
+    ``metadata``: container tags (e.g. ``creation_time``, ``timecode``).
     """
     import av
 
     with av.open(path, mode="w") as out:
+        if metadata:
+            out.metadata.update(metadata)
         stream = None
         for img, t in zip(frames_rgb, times_seconds):
             if stream is None:
