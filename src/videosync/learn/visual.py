@@ -303,14 +303,18 @@ def _window(rng: np.random.Generator, cam: Camera, stride: int, length: int, cen
     return start + stride * np.arange(length + 2)
 
 
-def sample_batch(rng: np.random.Generator, worlds: list[list[Camera]], *, pairs: int, length: int):
-    """Two views (different cameras) of random worlds at a random common effective frame rate,
-    overlapping by a random shift of up to half a window. Returns uint8 frames (2, B, T+2, s, s, 3),
-    world times (2, B, T) and the Gaussian widths (B,)."""
+def sample_batch(rng: np.random.Generator, worlds: list[list[Camera]], *, pairs: int, length: int,
+                 same_camera: float = 0.0):
+    """Two views (different cameras; with probability ``same_camera`` one camera twice, CARL's
+    own setting, told apart only by augmentation) of random worlds at a random common
+    effective frame rate, overlapping by a random shift of up to half a window. Returns uint8
+    frames (2, B, T+2, s, s, 3), world times (2, B, T) and the Gaussian widths (B,)."""
     fa, fb, wa, wb, sig = [], [], [], [], []
     while len(fa) < pairs:
         cams = worlds[int(rng.integers(len(worlds)))]
         i, j = rng.choice(len(cams), size=2, replace=False)
+        if same_camera and rng.random() < same_camera:
+            j = i
         eff = float(rng.choice(EFFECTIVE_FPS))
         si = max(1, int(round(cams[i].fps / eff)))
         sj = max(1, int(round(cams[j].fps / eff)))
@@ -441,7 +445,8 @@ def validate(net: VisualNet, scenes, videos: dict, *, standardize: bool = True, 
 
 
 def fit(net: VisualNet, worlds: list[list[Camera]], *, steps: int, pairs: int = 6, length: int = 32,
-        lr: float = 2e-3, temperature: float = 0.1, seed: int = 0, on_step=None) -> list[float]:
+        lr: float = 2e-3, temperature: float = 0.1, same_camera: float = 0.0, seed: int = 0,
+        on_step=None) -> list[float]:
     """Train ``net`` in place on pairs of cameras of ``worlds``: AdamW, linear warm-up then
     cosine decay, gradient norm clipped at 1. Seeded (numpy and torch generators of its
     own). Returns the loss of every step; ``on_step(step, losses)`` is called after each."""
@@ -458,7 +463,7 @@ def fit(net: VisualNet, worlds: list[list[Camera]], *, steps: int, pairs: int = 
     losses: list[float] = []
     for step in range(1, steps + 1):
         net.train()
-        frames, world, sig = sample_batch(rng, worlds, pairs=pairs, length=length)
+        frames, world, sig = sample_batch(rng, worlds, pairs=pairs, length=length, same_camera=same_camera)
         x = torch.from_numpy(frames).float().div_(255.0).permute(0, 1, 2, 5, 3, 4)  # (2, B, T+2, 3, s, s)
         z = net(torch.cat([augment(x[v], gen) for v in range(2)]))
         w = torch.from_numpy(world)
@@ -477,14 +482,15 @@ def fit(net: VisualNet, worlds: list[list[Camera]], *, steps: int, pairs: int = 
 
 DEFAULTS = {
     "steps": 900,
-    "pairs": 6,
-    "length": 32,
+    "pairs": 4,
+    "length": 24,
     "lr": 2e-3,
-    "eval_every": 300,
+    "eval_every": 450,
     "threads": 1,
     "cache": os.path.join(os.path.expanduser("~"), ".cache", "videosync", "learned"),
     "size": 64,
     "temperature": 0.1,
+    "same_camera": 0.0,
 }
 
 
@@ -531,7 +537,8 @@ def train(request) -> dict:
                 best = (val["all"]["acc_at_1"], step, copy.deepcopy(net.state_dict()))
 
     losses = fit(net, worlds, steps=steps, pairs=n_pairs, length=length, lr=float(params["lr"]),
-                 temperature=float(params["temperature"]), seed=request.seed, on_step=on_step)
+                 temperature=float(params["temperature"]), same_camera=float(params["same_camera"]),
+                 seed=request.seed, on_step=on_step)
     train_minutes = (time.perf_counter() - t_train) / 60
     net.load_state_dict(best[2])
     net.eval()
