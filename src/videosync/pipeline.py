@@ -15,7 +15,9 @@ from videosync._validation import check_number
 from videosync.diagnostics import similarity_thumbnail
 from videosync.embed import EMBEDDERS, Embedder, Embedding
 from videosync.errors import InvalidParameterError
+from videosync.fusion import check_cues, measure_pairs
 from videosync.io import VideoInfo, probe
+from videosync.longmatch import is_long, match_pair, rate_evidence, solve_rates
 from videosync.multiview import PairMeasurement, solve_offsets
 from videosync.predict import PREDICTORS, Predictor, SearchRange
 from videosync.result import CameraResult, PairResult, SyncResult
@@ -44,7 +46,9 @@ def sync(
     max_offset_seconds: float | None = None,
     min_overlap_seconds: float = 2.0,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    cues: Sequence[str] | str = ("visual",),
     progress: ProgressFn | None = None,
+    drift: bool = False,
 ) -> SyncResult:
     """Find every video's offset relative to the reference video.
 
@@ -54,6 +58,12 @@ def sync(
         Two or more videos of the same event. Only ever read.
     embedder, predictor : str or plug-in instance
         Registry names (see ``videosync plugins``) or instances.
+    cues : sequence of {"visual", "audio"} or a comma-separated string
+        What to match on. ``("visual",)`` (default): the embedder and predictor above.
+        With ``"audio"``, the sound tracks are matched too (``audio`` embedder, ``lag``
+        predictor) and the cues' lag profiles are fused per pair, weighted by their
+        confidences, then refined on the raw audio by GCC-PHAT (:mod:`videosync.fusion`).
+        A video without sound, or a silent one, leaves the other cues to decide.
     reference : int
         Index of the reference video (offset 0).
     pairs : sequence of (i, j), optional
@@ -71,6 +81,11 @@ def sync(
         shorter video).
     min_confidence : float
         Cameras below this confidence get status ``low_confidence``.
+    drift : bool
+        Also estimate each camera's clock rate (``CameraResult.drift_ppm``) from offsets
+        measured in windows along the overlap (:mod:`videosync.longmatch`); offsets are then
+        at the reference's time 0. Pairs longer than ``longmatch.LONG_SECONDS`` are always
+        matched coarse-to-fine (memory flat in duration).
 
     Returns
     -------
@@ -90,24 +105,37 @@ def sync(
     pred_obj = PREDICTORS.resolve(predictor, **(predictor_params or {}))
     metric = metric or emb_obj.default_metric
     pair_list = _pairs(n, pairs)
+    cues = check_cues(cues)
 
     infos: list[VideoInfo] = [probe(p) for p in paths]  # fail fast on bad input
     embeddings: list[Embedding] = []
-    for i, p in enumerate(paths):
+    visual_only = cues == ("visual",)
+    for i, p in enumerate(paths if visual_only else ()):
         cb = (lambda f, _p=p: progress("embed", _p, f)) if progress else None
         embeddings.append(emb_obj.embed_video(p, progress=cb))
 
     measured: list[tuple[int, int, Any]] = []
     thumbnails = []
-    for k, (i, j) in enumerate(pair_list):
+    fits = {}
+    for k, (i, j) in enumerate(pair_list if visual_only else ()):
         sim = SimilarityMatrix(
             embeddings[i], embeddings[j], metric=metric, step_seconds=step_seconds, temperature=temperature
         )
-        est = pred_obj.predict(sim, search)
+        if drift or is_long(embeddings[i], embeddings[j]):
+            m = match_pair(embeddings[i], embeddings[j], pred_obj, search=search, metric=metric, drift=drift,
+                           step_seconds=step_seconds, temperature=temperature)
+            est, fits[k] = m.estimate, m
+        else:
+            est = pred_obj.predict(sim, search)
         measured.append((i, j, est))
         thumbnails.append(similarity_thumbnail(sim))  # ≤ 128 × 128, for review pages
         if progress:
             progress("match", f"{paths[i]} ~ {paths[j]}", (k + 1) / len(pair_list))
+    if not visual_only:  # several cues: fused per pair (videosync.fusion)
+        measured, thumbnails = measure_pairs(
+            paths, infos, pair_list, cues, visual_embedder=emb_obj, visual_predictor=pred_obj, metric=metric,
+            temperature=temperature, step_seconds=step_seconds, search=search, progress=progress,
+        )
 
     sol = solve_offsets(
         n,
@@ -115,6 +143,9 @@ def sync(
         reference=reference,
         tolerance_seconds=max(0.15, 1.5 / min(info.fps for info in infos)),
     )
+    ppm, ppm_known = solve_rates(
+        n, [(i, j, fits[k].drift_ppm, rate_evidence(fits[k], min_confidence)) for k, (i, j, _) in enumerate(measured)
+            if k in fits and rate_evidence(fits[k], min_confidence) > 0], reference=reference)
     cams = []
     for c, info in enumerate(infos):
         if c == reference:
@@ -135,6 +166,7 @@ def sync(
                 residual_seconds=None if c == reference or sol.residual_seconds[c] != sol.residual_seconds[c]
                 else float(sol.residual_seconds[c]),
                 info=info,
+                drift_ppm=float(ppm[c]) if drift else 0.0,
             )
         )
     pair_results = tuple(
@@ -149,11 +181,15 @@ def sync(
         "embedder": {"name": emb_obj.name, "params": _jsonable(emb_obj.get_params())},
         "predictor": {"name": pred_obj.name, "params": _jsonable(pred_obj.get_params())},
         "similarity": {"metric": metric, "temperature": temperature, "step_seconds": step_seconds},
+        "cues": list(cues),
         "search": {
             "max_offset_seconds": max_offset_seconds,
             "min_overlap_seconds": min_overlap_seconds,
         },
         "min_confidence": min_confidence,
+        **({"drift": {"fits": {f"{paths[i]} ~ {paths[j]}": fits[k].fit.to_dict() for k, (i, j, _) in
+                               enumerate(measured) if k in fits and fits[k].fit is not None},
+                      "rate_measured": {p: bool(ppm_known[c]) for c, p in enumerate(paths)}}} if fits else {}),
         "elapsed_seconds": round(time.perf_counter() - started, 3),
     }
     return SyncResult(tuple(cams), pair_results, reference, provenance)

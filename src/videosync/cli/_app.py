@@ -84,9 +84,10 @@ def cli() -> None:
 @click.option("--min-confidence", type=float, default=None, help="Confidence below which a camera is low_confidence.")
 @click.option("--pairs", default=None, metavar="0-1,0-2", help="Only these pairs (indices in the order given).")
 @click.option("--pairs-table", is_flag=True, help="Also print every pair.")
+@click.option("--drift", is_flag=True, help="Also fit each camera's clock rate (drift_ppm) from windows along the overlap.")
 @click.option("-q", "--quiet", is_flag=True, help="No table, no progress bars.")
 def sync(videos, output, embedder, predictor, embed_arg, predict_arg, reference, max_offset, min_overlap,
-         metric, temperature, min_confidence, pairs, pairs_table, quiet):
+         metric, temperature, min_confidence, pairs, pairs_table, drift, quiet):
     """Find every video's offset relative to the reference (default: the first)."""
     from videosync.cli._render import err_console, pairs_table as ptable, progress_reporter, result_table
     from videosync.export import write_result
@@ -109,7 +110,7 @@ def sync(videos, output, embedder, predictor, embed_arg, predict_arg, reference,
             reference=ref, pairs=_parse_pairs(pairs, len(videos)), metric=metric, temperature=temperature,
             max_offset_seconds=max_offset, min_overlap_seconds=min_overlap,
             min_confidence=DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence,
-            progress=progress,
+            progress=progress, drift=drift,
         )
     if output:
         write_result(result, output)
@@ -119,6 +120,10 @@ def sync(videos, output, embedder, predictor, embed_arg, predict_arg, reference,
         err_console.print(result_table(result))
         if pairs_table:
             err_console.print(ptable(result))
+        if drift:
+            from videosync.cli._session import drift_summary
+
+            err_console.print(drift_summary(result))
 
 
 @cli.command()
@@ -366,3 +371,4 @@ def train(model, dataset, data, embedder, n_pairs, max_offset_frames, clip_secon
 
 import videosync.cli._handoff  # noqa: E402,F401  (registers export and framemap on cli)
 import videosync.cli._review  # noqa: E402,F401  (registers apply and review on cli)
+import videosync.cli._session  # noqa: E402,F401  (registers session on cli)

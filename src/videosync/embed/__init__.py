@@ -12,5 +12,6 @@ EMBEDDERS.add_lazy("appearance", "videosync.embed.appearance:AppearanceEmbedder"
 EMBEDDERS.add_lazy("pose", "videosync.embed.pose:PoseEmbedder")
 EMBEDDERS.add_lazy("learned", "videosync.embed.learned:LearnedEmbedder")
 EMBEDDERS.add_lazy("sesyn", "videosync.embed.sesyn:SeSynEmbedder")
+EMBEDDERS.add_lazy("audio", "videosync.embed.audio:AudioEmbedder")
 
 __all__ = ["EMBEDDERS", "Embedder", "Embedding", "zscore_columns"]

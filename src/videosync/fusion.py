@@ -1,0 +1,253 @@
+"""Fusion of several cues (what the cameras see, what they hear) into one pairwise offset.
+
+Each cue gives, per pair of videos, a lag profile (a score per candidate offset) and a
+confidence (:class:`CueProfile`). :func:`fuse_profiles` puts them on one lag grid (the
+finest step of the cues, over the lags every cue scored), standardises each (zero mean,
+unit variance over its candidates, so a cue's scale does not matter), and averages them
+with weights ``max(confidence, min_weight)``: a confident cue decides, an ambiguous one
+(two equal peaks, confidence ≈ 0) still votes with its shape so that another cue can break
+the tie, and a cue with no evidence at all (no audio stream, silence: no finite score) is
+left out. The fused profile's peak, its sub-step position and its confidence are read the
+way the ``lag`` predictor reads one profile (peak margin over the best other local maximum
+farther than ``exclusion_seconds``, in standard deviations, :func:`~videosync.predict.lag.margin_confidence`),
+so one usable cue gives back exactly that cue's estimate, and agreeing cues raise the
+confidence while disagreeing ones lower it.
+
+:func:`measure_pairs` is what :func:`videosync.sync` runs for ``cues=("visual", "audio")``:
+embed each video once per cue, score every pair per cue, fuse, and — when the sound is a
+cue — refine the fused offset on the raw audio (GCC-PHAT, :mod:`videosync.refine.gcc_phat`).
+Audio offsets include the sound's travel time (≈ 2.9 ms per metre of difference in the two
+cameras' distances to the source; ``docs/audio.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from videosync._validation import check_number
+from videosync.errors import InvalidParameterError
+from videosync.predict.base import OffsetEstimate, SearchRange
+from videosync.predict.lag import _local_maxima, margin_confidence, parabolic_offset
+
+CUES = ("visual", "audio")
+"""Cue names :func:`videosync.sync` accepts."""
+
+
+def check_cues(cues: Sequence[str] | str) -> tuple[str, ...]:
+    """Cue names as a tuple in the given order, each known and once."""
+    if isinstance(cues, str):
+        cues = [c.strip() for c in cues.split(",") if c.strip()]
+    out = tuple(dict.fromkeys(str(c) for c in cues))
+    if not out:
+        raise InvalidParameterError("cues must name at least one cue; valid: " + ", ".join(CUES))
+    bad = [c for c in out if c not in CUES]
+    if bad:
+        raise InvalidParameterError(f"unknown cue {bad[0]!r}; valid: {', '.join(CUES)}")
+    return out
+
+
+@dataclass(frozen=True, repr=False)
+class CueProfile:
+    """One cue's evidence for one pair: a score per candidate offset, and its confidence."""
+
+    name: str
+    lags_seconds: np.ndarray
+    """(L,) increasing candidate offsets of b relative to a (timebase convention)."""
+    scores: np.ndarray
+    """(L,) higher is better; NaN where the lag is not a candidate."""
+    confidence: float
+    """The cue's own confidence in [0, 1]."""
+    estimate: OffsetEstimate | None = None
+    """The cue's own answer (its sub-step offset is used when it agrees with the fusion)."""
+    step_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        lags = np.asarray(self.lags_seconds, np.float64)
+        s = np.asarray(self.scores, np.float64)
+        if lags.shape != s.shape or lags.ndim != 1:
+            raise InvalidParameterError("lags_seconds and scores must be 1-D arrays of one length")
+        object.__setattr__(self, "lags_seconds", lags)
+        object.__setattr__(self, "scores", s)
+        if self.step_seconds is None:
+            step = float(np.median(np.diff(lags))) if lags.size > 1 else 1.0
+            object.__setattr__(self, "step_seconds", step)
+
+    @property
+    def usable(self) -> bool:
+        return int(np.isfinite(self.scores).sum()) >= 3
+
+    def __repr__(self) -> str:
+        return f"CueProfile({self.name!r}, lags={self.lags_seconds.size}, confidence={self.confidence:.3f})"
+
+    @classmethod
+    def from_estimate(cls, name: str, est: OffsetEstimate, sim=None, search: SearchRange | None = None) -> "CueProfile":
+        """A cue profile from a predictor's answer: its scored lags, masked by the search
+        range's overlap rule when the similarity matrix is given. A predictor that returns
+        no scores becomes a narrow bump at its answer."""
+        if est.lags_seconds is None or est.scores is None or np.size(est.scores) < 3:
+            step = sim.step_seconds if sim is not None else 1.0 / 30
+            lags = est.offset_seconds + np.arange(-10, 11) * step
+            return cls(name, lags, np.exp(-0.5 * ((lags - est.offset_seconds) / step) ** 2), est.confidence, est, step)
+        lags = np.asarray(est.lags_seconds, np.float64)
+        s = np.asarray(est.scores, np.float64).copy()
+        step = None
+        if sim is not None:
+            step = sim.step_seconds
+            steps = np.rint(lags / step).astype(np.int64)
+            n, m = sim.shape
+            d = steps - sim.start_offset_steps
+            overlap = np.maximum(0, np.minimum(n, m - d) - np.maximum(0, -d))
+            s[~(search or SearchRange()).allowed_lags(steps, overlap, sim)] = np.nan
+        order = np.argsort(lags)
+        return cls(name, lags[order], s[order], est.confidence, est, step)
+
+
+def fuse_profiles(profiles: Sequence[CueProfile], *, min_weight: float = 0.1,
+                  exclusion_seconds: float = 0.2) -> OffsetEstimate:
+    """One estimate from several cues' lag profiles (see the module docstring).
+
+    Args:
+        profiles: The cues of one pair (b relative to a).
+        min_weight: A cue's weight is ``max(confidence, min_weight)``.
+        exclusion_seconds: Local maxima closer than this to the peak are not runners-up.
+
+    Returns:
+        OffsetEstimate: on the common grid (``lags_seconds``, fused ``scores``), with
+        ``details`` giving each cue's own offset, confidence and weight.
+    """
+    check_number("fuse_profiles", "min_weight", min_weight, low=0, high=1)
+    details: dict[str, Any] = {"cues": "+".join(p.name for p in profiles)}
+    for p in profiles:
+        details[f"{p.name}_usable"] = p.usable
+        details[f"{p.name}_confidence"] = round(float(p.confidence), 4) if p.usable else 0.0
+        if p.estimate is not None and p.usable:
+            details[f"{p.name}_offset_seconds"] = float(p.estimate.offset_seconds)
+    usable = [p for p in profiles if p.usable]
+    if not usable:
+        return OffsetEstimate(0.0, 0.0, details={**details, "reason": "no cue has a usable lag profile"})
+    if len(usable) == 1 and usable[0].estimate is not None:
+        only = usable[0].estimate
+        return OffsetEstimate(only.offset_seconds, only.confidence, lags_seconds=only.lags_seconds,
+                              scores=only.scores, overlap_seconds=only.overlap_seconds,
+                              details={**details, **only.details, "fused_from": usable[0].name})
+
+    step = min(float(p.step_seconds) for p in usable)
+    lo = max(np.nanmin(np.where(np.isfinite(p.scores), p.lags_seconds, np.nan)) for p in usable)
+    hi = min(np.nanmax(np.where(np.isfinite(p.scores), p.lags_seconds, np.nan)) for p in usable)
+    if hi - lo < 2 * step:  # the cues scored disjoint ranges: fuse over the union
+        lo = min(float(p.lags_seconds[0]) for p in usable)
+        hi = max(float(p.lags_seconds[-1]) for p in usable)
+    grid = np.arange(int(np.ceil(lo / step - 1e-9)), int(np.floor(hi / step + 1e-9)) + 1) * step
+    if grid.size < 3:
+        return OffsetEstimate(0.0, 0.0, details={**details, "reason": "fewer than 3 common candidate lags"})
+    total = np.zeros(grid.size)
+    weight_sum = 0.0
+    for p in usable:
+        fin = np.isfinite(p.scores)
+        z = (p.scores - np.mean(p.scores[fin])) / max(float(np.std(p.scores[fin])), 1e-12)
+        filled = np.where(fin, z, 0.0)
+        zi = np.interp(grid, p.lags_seconds, filled, left=np.nan, right=np.nan)
+        cover = np.interp(grid, p.lags_seconds, fin.astype(float), left=0.0, right=0.0)
+        zi = np.where(cover > 0.999, zi, float(np.min(z[fin])))  # no evidence for this lag
+        w = max(float(p.confidence), min_weight)
+        details[f"{p.name}_weight"] = round(w, 4)
+        total += w * zi
+        weight_sum += w
+    fused = total / weight_sum
+    best = int(np.argmax(fused))
+    frac = 0.0
+    if 0 < best < grid.size - 1:
+        frac = parabolic_offset(fused[best - 1], fused[best], fused[best + 1])
+    offset = float(grid[best] + frac * step)
+    # Sub-step: the agreeing cues' own refinements, weighted (each knows its signal best).
+    agree = [(max(p.confidence, min_weight), p.estimate.offset_seconds) for p in usable
+             if p.estimate is not None and abs(p.estimate.offset_seconds - offset) <= max(p.step_seconds, step)]
+    if agree:
+        ws = np.array([a[0] for a in agree])
+        offset = float(np.sum(ws * np.array([a[1] for a in agree])) / ws.sum())
+        details["subframe_from"] = "agreeing cues"
+    else:
+        details["subframe_from"] = "fused parabola"
+    spread = float(np.std(fused))
+    excl = max(2, int(round(exclusion_seconds / step)))
+    peaks = _local_maxima(fused)
+    others = peaks[np.abs(peaks - best) > excl]
+    runner = float(np.max(fused[others])) if others.size else float(np.median(fused))
+    margin = (fused[best] - runner) / spread if spread > 1e-12 else float("nan")
+    details.update({"margin": float(margin) if np.isfinite(margin) else None, "fused_step_seconds": step})
+    return OffsetEstimate(offset, margin_confidence(margin), lags_seconds=grid, scores=fused, details=details)
+
+
+ProgressFn = Callable[[str, str, float], None]
+
+
+def measure_pairs(
+    paths: Sequence[str],
+    infos: Sequence[Any],
+    pair_list: Sequence[tuple[int, int]],
+    cues: Sequence[str],
+    *,
+    visual_embedder,
+    visual_predictor,
+    metric: str,
+    temperature: float,
+    step_seconds: float | None,
+    search: SearchRange,
+    audio_embedder=None,
+    audio_predictor=None,
+    refiner: str | None = "gcc-phat",
+    progress: ProgressFn | None = None,
+):
+    """Every pair measured with every cue and fused.
+
+    Returns ``(measured, thumbnails)``: ``[(i, j, OffsetEstimate)]`` in ``pair_list`` order
+    and one similarity thumbnail per pair (from the visual cue when it is used).
+    """
+    from videosync.diagnostics import similarity_thumbnail
+    from videosync.embed import EMBEDDERS
+    from videosync.predict import PREDICTORS
+    from videosync.similarity import SimilarityMatrix
+
+    cues = check_cues(cues)
+    setups = {}
+    if "visual" in cues:
+        setups["visual"] = (visual_embedder, visual_predictor, metric)
+    if "audio" in cues:
+        emb = audio_embedder if audio_embedder is not None else EMBEDDERS.create("audio")
+        pred = audio_predictor if audio_predictor is not None else PREDICTORS.create("lag")
+        setups["audio"] = (emb, pred, emb.default_metric)
+    embeddings: dict[str, list] = {}
+    for cue, (emb, _, _) in setups.items():
+        out = []
+        for p in paths:
+            cb = (lambda f, _p=p, _c=cue: progress("embed", f"{_p} ({_c})", f)) if progress else None
+            out.append(emb.embed_video(p, progress=cb))
+        embeddings[cue] = out
+    refine = None
+    if refiner and "audio" in cues:
+        from videosync.refine import REFINERS
+
+        refine = REFINERS.resolve(refiner)
+    measured, thumbnails = [], []
+    for k, (i, j) in enumerate(pair_list):
+        profiles, thumb = [], None
+        for cue, (_, pred, cue_metric) in setups.items():
+            ea, eb = embeddings[cue][i], embeddings[cue][j]
+            sim = SimilarityMatrix(ea, eb, metric=cue_metric, temperature=temperature,
+                                   step_seconds=step_seconds if cue == "visual" else None)
+            est = pred.predict(sim, search)
+            profiles.append(CueProfile.from_estimate(cue, est, sim, search))
+            if thumb is None:
+                thumb = similarity_thumbnail(sim)
+        est = fuse_profiles(profiles)
+        audio = next((p for p in profiles if p.name == "audio"), None)
+        if refine is not None and audio is not None and audio.usable and est.confidence > 0:
+            est = refine.refine(infos[i], infos[j], est)
+        measured.append((i, j, est))
+        thumbnails.append(thumb)
+        if progress:
+            progress("match", f"{paths[i]} ~ {paths[j]}", (k + 1) / len(pair_list))
+    return measured, thumbnails

@@ -1,0 +1,348 @@
+"""``sync_session``: every clip of a shoot on one session timeline.
+
+1. **Layout and metadata** (:mod:`videosync.session.metadata`): cameras → clips in recording
+   order; record starts from time codes or ``creation_time`` when present.
+2. **Embed once per clip** (streaming decode; memory per clip is its feature rows only).
+3. **Candidate pairs**: clips of *different* cameras only (a camera's own clips are never
+   matched against each other). When both clips carry a record start (same kind), pairs whose
+   coarse spans, widened by ``prune_seconds``, do not meet are skipped at first; a clip that
+   ends with no usable pair is then matched against every clip of the other cameras, so a
+   camera whose clock is set wrong is not lost.
+4. **Pairwise offsets** with :func:`videosync.longmatch.match_pair` (coarse-to-fine for long
+   clips; windows and a robust offset + rate fit with ``drift``).
+5. **Rates** (``drift``): one clock rate per camera, from the pairs' fitted rates, by the robust
+   solve of :func:`videosync.multiview.solve_offsets` over cameras (the reference camera's clock
+   is the session clock).
+6. **Starts**: one robust solve over clips with :func:`~videosync.multiview.solve_offsets`:
+   measured pairs (tight tolerance) and, between consecutive clips of one camera, their record
+   starts as loose priors (``metadata_confidence``).
+7. **Status**: ``synced`` (placed by measured pairs, confidence ≥ ``min_confidence``),
+   ``low_confidence`` (placed, but only weakly or through metadata), ``unsynced`` (no usable
+   evidence; kept with ``start_seconds`` None). If two clips of one camera would overlap, the
+   less confident one is set ``unsynced``. Session zero = the earliest synced clip.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from videosync._validation import check_number
+from videosync.embed import EMBEDDERS, Embedder
+from videosync.errors import VideoSyncError
+from videosync.longmatch import PairMatch, match_pair, rate_evidence, solve_rates
+from videosync.multiview import PairMeasurement, solve_offsets
+from videosync.predict import PREDICTORS, Predictor, SearchRange
+from videosync.session.metadata import ClipMetadata, clip_metadata, scan_shoot
+from videosync.session.model import SessionCamera, SessionClip, SessionResult
+
+ProgressFn = Callable[[str, str, float], None]
+"""``progress(stage, item, fraction)``: stage is "embed" or "match"."""
+
+DEFAULT_MIN_CONFIDENCE = 0.5
+DEFAULT_EDGE_CONFIDENCE = 0.25
+METADATA_TOLERANCE = {"timecode": 0.1, "creation_time": 2.5}
+
+
+@dataclass
+class _Clip:
+    camera: int
+    path: str
+    duration: float = 0.0
+    fps: float = 30.0
+    meta: ClipMetadata | None = None
+    embedding: Any = None
+    error: str | None = None
+
+
+@dataclass
+class _Pair:
+    i: int
+    j: int
+    match: PairMatch
+    t_mid: float
+    """Middle of the overlap on clip i's timeline (where a constant offset is measured)."""
+
+
+def sync_session(
+    shoot: str | os.PathLike | Sequence[tuple[str, Sequence[str]]],
+    *,
+    embedder: str | Embedder = "motion",
+    predictor: str | Predictor = "lag",
+    embedder_params: dict[str, Any] | None = None,
+    predictor_params: dict[str, Any] | None = None,
+    drift: bool = False,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    edge_confidence: float = DEFAULT_EDGE_CONFIDENCE,
+    min_overlap_seconds: float = 2.0,
+    prune_seconds: float | None = 300.0,
+    metadata_confidence: float = 0.3,
+    progress: ProgressFn | None = None,
+) -> SessionResult:
+    """Place every clip of a shoot on one session timeline.
+
+    Args:
+        shoot: a folder ``shoot/<camera>/<clips...>``, or ``[(camera name, [clip paths])]``
+            with each camera's clips in recording order.
+        embedder, predictor: registry names or instances (as :func:`videosync.sync`).
+        drift: estimate one clock rate per camera (windows along long overlaps).
+        min_confidence: a placed clip below this is ``low_confidence``.
+        edge_confidence: pairs below this are not used at all.
+        min_overlap_seconds: a candidate offset must leave this much overlap.
+        prune_seconds: with record starts on both clips, skip pairs whose spans widened by
+            this do not meet (None: measure every cross-camera pair).
+        metadata_confidence: weight of a camera's record-start difference between consecutive
+            clips (a loose prior; 0 disables it).
+
+    Returns:
+        A :class:`SessionResult`: every clip, ``synced``, ``low_confidence`` or ``unsynced``.
+    """
+    started = time.perf_counter()
+    check_number("sync_session", "min_confidence", min_confidence, low=0, high=1)
+    check_number("sync_session", "edge_confidence", edge_confidence, low=0, high=1)
+    check_number("sync_session", "metadata_confidence", metadata_confidence, low=0, high=1)
+    check_number("sync_session", "prune_seconds", prune_seconds, low=0, allow_none=True)
+    layout = scan_shoot(shoot) if isinstance(shoot, (str, os.PathLike)) else [
+        (str(n), [os.fspath(p) for p in ps]) for n, ps in shoot]
+    emb_obj = EMBEDDERS.resolve(embedder, **(embedder_params or {}))
+    pred_obj = PREDICTORS.resolve(predictor, **(predictor_params or {}))
+    metric = emb_obj.default_metric
+
+    clips: list[_Clip] = []
+    cam_clips: list[list[int]] = []
+    for k, (_, paths) in enumerate(layout):
+        found = [_read_clip(k, p) for p in paths]
+        if all(c.meta is not None and c.meta.record_start_seconds is not None for c in found):
+            found.sort(key=lambda c: c.meta.record_start_seconds)  # record order beats file names
+        cam_clips.append(list(range(len(clips), len(clips) + len(found))))
+        clips += found
+    for n, c in enumerate(clips):
+        if c.error is None:
+            cb = (lambda f, _p=c.path: progress("embed", _p, f)) if progress else None
+            try:
+                c.embedding = emb_obj.embed_video(c.path, progress=cb)
+            except VideoSyncError as exc:
+                c.error = str(exc)
+
+    search = SearchRange(min_overlap_seconds=min_overlap_seconds)
+    candidates = [(i, j) for i in range(len(clips)) for j in range(i + 1, len(clips))
+                  if clips[i].camera != clips[j].camera and clips[i].error is None and clips[j].error is None]
+    first = [p for p in candidates if not _pruned(clips[p[0]], clips[p[1]], prune_seconds)]
+    pairs: list[_Pair] = []
+    done: set[tuple[int, int]] = set()
+
+    def measure(todo):
+        for n, (i, j) in enumerate(todo):
+            m = match_pair(clips[i].embedding, clips[j].embedding, pred_obj, search=search, metric=metric,
+                           drift=drift)
+            pairs.append(_Pair(i, j, m, _overlap_mid(clips[i], clips[j], m)))
+            done.add((i, j))
+            if progress:
+                progress("match", f"{clips[i].path} ~ {clips[j].path}", (n + 1) / len(todo))
+
+    measure(first)
+    lonely = {c for c in range(len(clips)) if clips[c].error is None} - {
+        x for p in pairs if p.match.confidence >= edge_confidence for x in (p.i, p.j)}
+    measure([p for p in candidates if p not in done and (p[0] in lonely or p[1] in lonely)])
+
+    ref_clip = _reference_clip(len(clips), pairs, clips, edge_confidence)
+    eps_ppm, rate_known = _camera_rates(len(layout), clips, pairs, clips[ref_clip].camera, min_confidence) \
+        if drift else (np.zeros(len(layout)), np.ones(len(layout), bool))
+    rate = 1.0 / (1.0 + eps_ppm * 1e-6)  # session seconds per camera second
+
+    edges: list[PairMeasurement] = []
+    kinds: list[str] = []
+    for p in pairs:
+        a, b = clips[p.i].camera, clips[p.j].camera
+        delta = (1.0 + eps_ppm[b] * 1e-6) / (1.0 + eps_ppm[a] * 1e-6) - 1.0
+        fit = p.match.fit
+        o_mid = fit.offset_at(p.t_mid) if (fit is not None and fit.n_inliers) else p.match.offset_seconds
+        if fit is not None and fit.n_inliers and not fit.fitted_rate:
+            o_mid = fit.offset_seconds
+        o0 = o_mid - delta * p.t_mid  # offset at clip i's local 0, with the cameras' rates
+        tol = max(0.15, 1.5 / min(clips[p.i].fps, clips[p.j].fps))
+        edges.append(PairMeasurement(p.i, p.j, rate[b] * o0, p.match.confidence, tol))
+        kinds.append("measured")
+    if metadata_confidence > 0:
+        for k, members in enumerate(cam_clips):
+            for i, j in zip(members, members[1:]):
+                mi, mj = clips[i].meta, clips[j].meta
+                if mi is None or mj is None or mi.source is None or mi.source != mj.source:
+                    continue
+                d = mj.record_start_seconds - mi.record_start_seconds
+                edges.append(PairMeasurement(i, j, -rate[k] * d, metadata_confidence,
+                                             METADATA_TOLERANCE[mi.source]))
+                kinds.append(f"metadata:{mi.source}")
+    sol = solve_offsets(len(clips), edges, reference=ref_clip, tolerance_seconds=0.15,
+                        min_confidence=edge_confidence) if clips else None
+
+    measured_used = np.zeros(len(clips), bool)
+    for e, kind, used in zip(edges, kinds, sol.pair_used if sol else []):
+        if used and kind == "measured":
+            measured_used[e.a] = measured_used[e.b] = True
+    starts: list[float | None] = []
+    status: list[str] = []
+    conf = np.zeros(len(clips))
+    for n, c in enumerate(clips):
+        placed = sol is not None and bool(sol.connected[n]) and c.error is None
+        conf[n] = float(sol.confidence[n]) if placed else 0.0
+        if placed and n != ref_clip and not (measured_used[n] or any(
+                k.startswith("metadata") and u and n in (e.a, e.b) for e, k, u in zip(edges, kinds, sol.pair_used))):
+            placed = False
+        starts.append(-float(sol.offsets_seconds[n]) if placed else None)
+        if not placed:
+            status.append("unsynced")
+        elif n == ref_clip:
+            status.append("synced" if len(clips) == 1 or measured_used[n] else "low_confidence")
+            conf[n] = 1.0 - float(np.prod([1.0 - e.confidence for e, k, u in zip(edges, kinds, sol.pair_used)
+                                           if u and k == "measured" and n in (e.a, e.b)])) if len(clips) > 1 else 1.0
+        elif measured_used[n] and conf[n] >= min_confidence:
+            status.append("synced")
+        else:
+            status.append("low_confidence")
+    reasons = _no_overlap(clips, cam_clips, starts, status, conf, rate)
+
+    synced = [s for s, st in zip(starts, status) if st == "synced" and s is not None]
+    placed = [s for s in starts if s is not None]
+    zero = min(synced) if synced else (min(placed) if placed else 0.0)
+    cameras = []
+    for k, (name, _) in enumerate(layout):
+        out = []
+        for n in cam_clips[k]:
+            c = clips[n]
+            r = float(rate[k]) if drift else 1.0
+            details = {}
+            if c.error:
+                details["error"] = c.error
+            if n in reasons:
+                details["reason"] = reasons[n]
+            if c.meta is not None and c.meta.source:
+                details["record_start"] = c.meta.source
+            if drift and not rate_known[k]:
+                details["rate"] = "not measured (no long overlap with a camera of known rate)"
+            out.append(SessionClip(
+                path=c.path,
+                start_seconds=None if starts[n] is None else starts[n] - zero,
+                rate=r,
+                drift_ppm=(r - 1.0) * 1e6,
+                confidence=float(np.clip(conf[n], 0, 1)),
+                status=status[n],  # type: ignore[arg-type]
+                duration_seconds=c.duration,
+                details=details,
+            ))
+        cameras.append(SessionCamera(name, tuple(out)))
+
+    from videosync import __version__
+    from videosync.pipeline import _jsonable
+
+    provenance = {
+        "videosync_version": __version__,
+        "embedder": {"name": emb_obj.name, "params": _jsonable(emb_obj.get_params())},
+        "predictor": {"name": pred_obj.name, "params": _jsonable(pred_obj.get_params())},
+        "drift": drift,
+        "min_confidence": min_confidence,
+        "edge_confidence": edge_confidence,
+        "prune_seconds": prune_seconds,
+        "reference_clip": clips[ref_clip].path if clips else None,
+        "pairs_possible": len(candidates),
+        "pairs_measured": len(pairs),
+        "pairs": [
+            {"a": clips[p.i].path, "b": clips[p.j].path, "offset_seconds": round(p.match.offset_seconds, 6),
+             "confidence": round(p.match.confidence, 4), "mode": p.match.mode,
+             "drift_ppm": round(p.match.drift_ppm, 3), "used": bool(sol.pair_used[k])}
+            for k, p in enumerate(pairs)
+        ],
+        "elapsed_seconds": round(time.perf_counter() - started, 3),
+    }
+    return SessionResult(tuple(cameras), provenance)
+
+
+def _read_clip(camera: int, path: str) -> _Clip:
+    from videosync.io import probe
+
+    c = _Clip(camera, path)
+    try:
+        info = probe(path)
+    except VideoSyncError as exc:
+        c.error = str(exc)
+        return c
+    c.duration, c.fps = info.duration_seconds, info.fps
+    c.meta = clip_metadata(path, info.fps)
+    return c
+
+
+def _pruned(a: _Clip, b: _Clip, prune_seconds: float | None) -> bool:
+    """True when both clips' record starts (same kind) put them farther apart than allowed."""
+    if prune_seconds is None or a.meta is None or b.meta is None:
+        return False
+    if a.meta.source is None or a.meta.source != b.meta.source:
+        return False
+    sa, sb = a.meta.record_start_seconds, b.meta.record_start_seconds
+    return sb > sa + a.duration + prune_seconds or sa > sb + b.duration + prune_seconds
+
+
+def _overlap_mid(a: _Clip, b: _Clip, m: PairMatch) -> float:
+    """Middle of the overlap on a's timeline at the pair's offset (a's τ ↔ b's τ + offset)."""
+    o = m.offset_seconds
+    lo, hi = max(0.0, -o), min(a.duration, b.duration - o)
+    return 0.5 * (lo + hi) if hi > lo else 0.0
+
+
+def _reference_clip(n: int, pairs: list[_Pair], clips: list[_Clip], floor: float) -> int:
+    """A clip of the largest group connected by usable pairs (most clips, then duration),
+    the one with the most evidence."""
+    if n == 0:
+        return 0
+    parent = list(range(n))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    strength = np.zeros(n)
+    for p in pairs:
+        if p.match.confidence >= floor:
+            parent[find(p.i)] = find(p.j)
+            strength[p.i] += p.match.confidence
+            strength[p.j] += p.match.confidence
+    groups: dict[int, list[int]] = {}
+    for x in range(n):
+        groups.setdefault(find(x), []).append(x)
+    best = max(groups.values(), key=lambda g: (len(g), sum(clips[x].duration for x in g)))
+    return max(best, key=lambda x: (strength[x], clips[x].duration))
+
+
+def _camera_rates(n_cams: int, clips: list[_Clip], pairs: list[_Pair], ref_cam: int, min_conf: float):
+    """Per camera: clock rate error ε (ppm) against the reference camera, and whether measured."""
+    rates = [(clips[p.i].camera, clips[p.j].camera, p.match.drift_ppm, rate_evidence(p.match, min_conf))
+             for p in pairs]
+    return solve_rates(n_cams, [r for r in rates if r[3] > 0], reference=ref_cam)
+
+
+def _no_overlap(clips, cam_clips, starts, status, conf, rate) -> dict[int, str]:
+    """Clips of one camera never overlap: the less confident of two overlapping clips is unsynced."""
+    reasons: dict[int, str] = {}
+    for k, members in enumerate(cam_clips):
+        while True:
+            placed = sorted((starts[n], n) for n in members if starts[n] is not None)
+            clash = None
+            for (s0, a), (s1, b) in zip(placed, placed[1:]):
+                slack = max(0.5, 2.0 / min(clips[a].fps, clips[b].fps))
+                if s0 + rate[k] * clips[a].duration > s1 + slack:
+                    clash = (a, b)
+                    break
+            if clash is None:
+                break
+            a, b = clash
+            loser, winner = (a, b) if conf[a] < conf[b] else (b, a)
+            starts[loser] = None
+            status[loser] = "unsynced"
+            conf[loser] = min(conf[loser], 0.05)
+            reasons[loser] = f"would overlap {os.path.basename(clips[winner].path)} of the same camera"
+    return reasons
