@@ -2,8 +2,8 @@
 
 Each cue gives, per pair of videos, a lag profile (a score per candidate offset) and a
 confidence (:class:`CueProfile`). :func:`fuse_profiles` puts them on one lag grid (the
-finest step of the cues, over the lags every cue scored), standardises each (zero mean,
-unit variance over its candidates, so a cue's scale does not matter), and averages them
+finest step of the cues, over the lags every cue scored), rescales each so that its median
+is 0 and its peak 1 (a cue's scale and sharpness do not make it louder), and averages them
 with weights ``max(confidence, min_weight)``: a confident cue decides, an ambiguous one
 (two equal peaks, confidence ≈ 0) still votes with its shape so that another cue can break
 the tie, and a cue with no evidence at all (no audio stream, silence: no finite score) is
@@ -147,7 +147,8 @@ def fuse_profiles(profiles: Sequence[CueProfile], *, min_weight: float = 0.1,
     weight_sum = 0.0
     for p in usable:
         fin = np.isfinite(p.scores)
-        z = (p.scores - np.mean(p.scores[fin])) / max(float(np.std(p.scores[fin])), 1e-12)
+        med = float(np.median(p.scores[fin]))
+        z = (p.scores - med) / max(float(np.max(p.scores[fin])) - med, 1e-12)
         filled = np.where(fin, z, 0.0)
         zi = np.interp(grid, p.lags_seconds, filled, left=np.nan, right=np.nan)
         cover = np.interp(grid, p.lags_seconds, fin.astype(float), left=0.0, right=0.0)
@@ -162,13 +163,14 @@ def fuse_profiles(profiles: Sequence[CueProfile], *, min_weight: float = 0.1,
     if 0 < best < grid.size - 1:
         frac = parabolic_offset(fused[best - 1], fused[best], fused[best + 1])
     offset = float(grid[best] + frac * step)
-    # Sub-step: the agreeing cues' own refinements, weighted (each knows its signal best).
-    agree = [(max(p.confidence, min_weight), p.estimate.offset_seconds) for p in usable
-             if p.estimate is not None and abs(p.estimate.offset_seconds - offset) <= max(p.step_seconds, step)]
-    if agree:
-        ws = np.array([a[0] for a in agree])
-        offset = float(np.sum(ws * np.array([a[1] for a in agree])) / ws.sum())
-        details["subframe_from"] = "agreeing cues"
+    # Sub-step: each cue's own peak next to the fused one, weighted by its weight and by the
+    # peak's sharpness (curvature of its standardised profile, ~ 1 / variance of the position),
+    # so a sharp cue (sound) sets the position that a broad cue (picture) helped to choose.
+    located = [loc for p in usable if (loc := _local_peak(p, offset, step)) is not None]
+    if located:
+        ws = np.array([max(p.confidence, min_weight) * k for p, _, k in located])
+        offset = float(np.sum(ws * np.array([pos for _, pos, _ in located])) / ws.sum())
+        details["subframe_from"] = "+".join(p.name for p, _, _ in located)
     else:
         details["subframe_from"] = "fused parabola"
     spread = float(np.std(fused))
@@ -179,6 +181,29 @@ def fuse_profiles(profiles: Sequence[CueProfile], *, min_weight: float = 0.1,
     margin = (fused[best] - runner) / spread if spread > 1e-12 else float("nan")
     details.update({"margin": float(margin) if np.isfinite(margin) else None, "fused_step_seconds": step})
     return OffsetEstimate(offset, margin_confidence(margin), lags_seconds=grid, scores=fused, details=details)
+
+
+def _local_peak(p: CueProfile, near_seconds: float, grid_step: float):
+    """(profile, position, curvature) of ``p``'s local maximum within two steps of
+    ``near_seconds``, or None when there is none (or the peak is flat)."""
+    reach = 2.0 * max(float(p.step_seconds), grid_step)
+    fin = np.isfinite(p.scores)
+    idx = np.flatnonzero(fin & (np.abs(p.lags_seconds - near_seconds) <= reach + 1e-9))
+    if idx.size < 3:
+        return None
+    j = int(idx[np.argmax(p.scores[idx])])
+    if j in (idx[0], idx[-1]) or not (fin[j - 1] and fin[j + 1]):
+        return None
+    sd = max(float(np.std(p.scores[fin])), 1e-12)
+    y0, y1, y2 = p.scores[j - 1] / sd, p.scores[j] / sd, p.scores[j + 1] / sd
+    step = float(p.lags_seconds[j + 1] - p.lags_seconds[j])
+    curvature = -(y0 - 2 * y1 + y2) / step**2
+    if not curvature > 0:
+        return None
+    pos = float(p.lags_seconds[j] + parabolic_offset(y0, y1, y2) * step)
+    if p.estimate is not None and abs(p.estimate.offset_seconds - pos) <= step:
+        pos = float(p.estimate.offset_seconds)  # the cue's own sub-step refinement
+    return p, pos, curvature
 
 
 ProgressFn = Callable[[str, str, float], None]

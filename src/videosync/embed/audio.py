@@ -19,8 +19,10 @@ stream that starts before or after the first video frame is placed correctly. Ro
 the video's span are dropped.
 
 Rows are marked invalid (``valid=False``) where nothing usable was heard: quieter than
-``silence_dbfs`` (digital or near silence), or with more than 20 % of their samples at full
-scale (sustained clipping, where the envelope no longer follows the sound). A file without
+``silence_dbfs`` (digital or near silence), or where more than 10 % of the samples within
+0.5 s are near full scale (≥ 0.95: lossy codecs ripple around a clipped top). That is
+sustained clipping, where the envelope no longer follows the sound; a clap that clips for
+a few milliseconds keeps its sharp onset and stays valid. A file without
 an audio stream gives an embedding whose rows are all invalid, never an exception, and the
 lag predictor answers such pairs with confidence 0.
 
@@ -49,10 +51,12 @@ from videosync.embed.base import Embedder, Embedding, Frames, ProgressCallback
 from videosync.errors import DecodeError
 from videosync.io import VideoInfo, probe
 
-CLIP_LEVEL = 0.98
+CLIP_LEVEL = 0.95
 """|sample| at or above this fraction of full scale counts as clipped."""
-CLIPPED_ROW_FRACTION = 0.2
-"""A row with more clipped samples than this is invalid."""
+CLIPPED_ROW_FRACTION = 0.1
+CLIP_WINDOW_SECONDS = 0.5
+"""A row is invalid when more than CLIPPED_ROW_FRACTION of the samples within
+CLIP_WINDOW_SECONDS around it are clipped (sustained clipping)."""
 GAP_SECONDS = 0.02
 """A jump in the audio pts larger than this is filled with silence (timing kept)."""
 
@@ -304,7 +308,11 @@ class AudioEmbedder(Embedder):
             for c0, c1, frac in stream.clipped:
                 i0, i1 = np.searchsorted(t, [c0 - n_fft / (2.0 * sr), c1 + n_fft / (2.0 * sr)])
                 clip[i0:i1] = np.maximum(clip[i0:i1], frac)
-            valid &= clip <= CLIPPED_ROW_FRACTION
+            # Sustained clipping only: a clap that clips for a few ms still has a sharp onset.
+            k = max(1, int(round(CLIP_WINDOW_SECONDS / (hop / sr))))
+            sustained = np.convolve(clip, np.ones(k), mode="same") / np.convolve(np.ones_like(clip), np.ones(k),
+                                                                                 mode="same")
+            valid &= sustained <= CLIPPED_ROW_FRACTION
         keep = (t >= -1e-9) & (t <= info.duration_seconds + 1e-9)
         if keep.sum() < 2:
             return self._empty(info)

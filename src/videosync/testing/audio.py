@@ -1,0 +1,75 @@
+"""Sound for test rigs: event tracks on each camera's clock, muxed beside a rig's video.
+
+A sound event at world time *w* is heard by camera *k* at its own time ``w + offset_k``
+(plus an optional per-camera sound delay), the project's convention
+(:mod:`videosync.timebase`). Each event's waveform is fixed by its index (a decaying noise
+burst), so every camera hears the same sound; the background noise is per camera.
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from typing import Sequence
+
+import numpy as np
+
+
+def event_track(events_world_seconds: Sequence[float], offset_seconds: float, seconds: float, *,
+                sample_rate_hz: int = 48000, seed: int = 0, audio_start_seconds: float = 0.0,
+                noise: float = 0.003, gain: float = 0.5, delay_seconds: float = 0.0) -> np.ndarray:
+    """Mono float32 samples; ``samples[i]`` is the camera's own time ``audio_start_seconds + i / rate``.
+
+    An event at world time *w* starts at own time ``w + offset_seconds + delay_seconds``
+    (placed to the nearest sample). Values are not clipped (``gain`` > 2 makes clipped audio
+    once written as integers or AAC).
+    """
+    sr = int(sample_rate_hz)
+    rng = np.random.default_rng(seed)
+    n = int(round(seconds * sr))
+    x = rng.normal(0.0, noise, n)
+    burst_len = int(0.06 * sr)
+    for e, w in enumerate(events_world_seconds):
+        s0 = int(round((w + offset_seconds + delay_seconds - audio_start_seconds) * sr))
+        if s0 >= n or s0 + burst_len <= 0:
+            continue
+        t = np.arange(burst_len) / sr
+        burst = np.random.default_rng(10_000 + e).normal(0.0, 1.0, burst_len) * np.exp(-t / 0.008)
+        i0, i1 = max(0, s0), min(n, s0 + burst_len)
+        x[i0:i1] += gain * burst[i0 - s0:i1 - s0]
+    return x.astype(np.float32)
+
+
+def mux_audio(video_path: str | os.PathLike, out_path: str | os.PathLike, samples: np.ndarray | None, *,
+              sample_rate_hz: int = 48000, start_pts: int = 0, codec: str = "aac") -> str:
+    """Copy ``video_path``'s video stream (pts unchanged) into ``out_path`` with a mono audio
+    track whose first sample has pts ``start_pts`` (in 1/sample_rate_hz). ``samples`` None:
+    no audio stream at all. ``codec``: "aac" (MP4) or "pcm_s16le" (use a .mov path)."""
+    import av
+
+    sr = int(sample_rate_hz)
+    with av.open(os.fspath(video_path)) as src, av.open(os.fspath(out_path), "w") as out:
+        vin = src.streams.video[0]
+        vout = out.add_stream_from_template(vin)
+        aout = out.add_stream(codec, rate=sr, layout="mono") if samples is not None else None
+        for pkt in src.demux(vin):
+            if pkt.dts is None:
+                continue
+            pkt.stream = vout
+            out.mux(pkt)
+        if aout is not None:
+            fmt = "fltp" if codec == "aac" else "s16"
+            chunk = 1024
+            for i in range(0, len(samples), chunk):
+                x = np.asarray(samples[None, i:i + chunk], np.float32)
+                if fmt == "s16":
+                    x = (np.clip(x, -1.0, 1.0) * 32767).astype(np.int16)
+                frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(x), format=fmt, layout="mono")
+                frame.sample_rate = sr
+                frame.pts = start_pts + i
+                frame.time_base = Fraction(1, sr)
+                for p in aout.encode(frame):
+                    out.mux(p)
+            for p in aout.encode():
+                out.mux(p)
+    return os.fspath(out_path)
