@@ -181,30 +181,40 @@ def sync_session(
                         min_confidence=edge_confidence) if clips else None
 
     measured_used = np.zeros(len(clips), bool)
+    meta_used = np.zeros(len(clips), bool)
+    evidence = np.ones(len(clips))  # prod(1 - c) over used measured pairs
     for e, kind, used in zip(edges, kinds, sol.pair_used if sol else []):
-        if used and kind == "measured":
-            measured_used[e.a] = measured_used[e.b] = True
+        if not used:
+            continue
+        for x in (e.a, e.b):
+            if kind == "measured":
+                measured_used[x] = True
+                evidence[x] *= 1.0 - e.confidence
+            else:
+                meta_used[x] = True
     starts: list[float | None] = []
     status: list[str] = []
     conf = np.zeros(len(clips))
+    reasons: dict[int, str] = {}
     for n, c in enumerate(clips):
-        placed = sol is not None and bool(sol.connected[n]) and c.error is None
-        conf[n] = float(sol.confidence[n]) if placed else 0.0
-        if placed and n != ref_clip and not (measured_used[n] or any(
-                k.startswith("metadata") and u and n in (e.a, e.b) for e, k, u in zip(edges, kinds, sol.pair_used))):
-            placed = False
+        alone = len(clips) == 1
+        placed = (sol is not None and bool(sol.connected[n]) and c.error is None
+                  and (alone or measured_used[n] or meta_used[n]))
         starts.append(-float(sol.offsets_seconds[n]) if placed else None)
+        if n == ref_clip:
+            conf[n] = 1.0 if alone else 1.0 - evidence[n]
+        elif placed:
+            conf[n] = float(sol.confidence[n])
         if not placed:
             status.append("unsynced")
-        elif n == ref_clip:
-            status.append("synced" if len(clips) == 1 or measured_used[n] else "low_confidence")
-            conf[n] = 1.0 - float(np.prod([1.0 - e.confidence for e, k, u in zip(edges, kinds, sol.pair_used)
-                                           if u and k == "measured" and n in (e.a, e.b)])) if len(clips) > 1 else 1.0
-        elif measured_used[n] and conf[n] >= min_confidence:
+            if c.error is None:
+                reasons[n] = "no match with another camera's clips reached the usable confidence"
+        elif alone or (measured_used[n] and conf[n] >= min_confidence):
             status.append("synced")
         else:
             status.append("low_confidence")
-    reasons = _no_overlap(clips, cam_clips, starts, status, conf, rate)
+            reasons[n] = "placed by file metadata only" if not measured_used[n] else "weak match"
+    reasons.update(_no_overlap(clips, cam_clips, starts, status, conf, rate))
 
     synced = [s for s, st in zip(starts, status) if st == "synced" and s is not None]
     placed = [s for s in starts if s is not None]
