@@ -225,11 +225,14 @@ def measure_pairs(
     audio_predictor=None,
     refiner: str | None = "gcc-phat",
     progress: ProgressFn | None = None,
+    cache: dict | None = None,
 ):
     """Every pair measured with every cue and fused.
 
     Returns ``(measured, thumbnails)``: ``[(i, j, OffsetEstimate)]`` in ``pair_list`` order
-    and one similarity thumbnail per pair (from the visual cue when it is used).
+    and one similarity thumbnail per pair (from the visual cue when it is used). ``refiner``
+    None: no refinement. ``cache``: a dict of embeddings by ``(cue, path)``, read and filled
+    (for callers that measure the same videos several ways).
     """
     from videosync.diagnostics import similarity_thumbnail
     from videosync.embed import EMBEDDERS
@@ -248,8 +251,13 @@ def measure_pairs(
     for cue, (emb, _, _) in setups.items():
         out = []
         for p in paths:
+            if cache is not None and (cue, p) in cache:
+                out.append(cache[(cue, p)])
+                continue
             cb = (lambda f, _p=p, _c=cue: progress("embed", f"{_p} ({_c})", f)) if progress else None
             out.append(emb.embed_video(p, progress=cb))
+            if cache is not None:
+                cache[(cue, p)] = out[-1]
         embeddings[cue] = out
     refine = None
     if refiner and "audio" in cues:

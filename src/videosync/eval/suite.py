@@ -14,7 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from videosync.eval import fractional_pose
+from videosync.eval import audio_suite, fractional_pose
+from videosync.eval import session_suite
 from videosync.eval.benchmark import BenchReport, markdown, run_cropped, run_pairwise
 from videosync.eval.sesyn_suite import SESYN_DESCRIPTION, SESYN_TITLE, sesyn_entry
 
@@ -247,6 +248,8 @@ STANDARD: list[SuiteEntry] = [
         "negative counts as wrong. Accepted: confidence ≥ 0.5 (the pipeline's default).",
         _confidence,
     ),
+    SuiteEntry(session_suite.TITLE, session_suite.DESCRIPTION, session_suite.session_entry),
+    SuiteEntry(audio_suite.TITLE, audio_suite.DESCRIPTION, audio_suite.entry),
 ]
 
 
