@@ -13,5 +13,6 @@ EMBEDDERS.add_lazy("pose", "videosync.embed.pose:PoseEmbedder")
 EMBEDDERS.add_lazy("learned", "videosync.embed.learned:LearnedEmbedder")
 EMBEDDERS.add_lazy("sesyn", "videosync.embed.sesyn:SeSynEmbedder")
 EMBEDDERS.add_lazy("audio", "videosync.embed.audio:AudioEmbedder")
+EMBEDDERS.add_lazy("landmarks", "videosync.embed.landmarks:LandmarksEmbedder")
 
 __all__ = ["EMBEDDERS", "Embedder", "Embedding", "zscore_columns"]

@@ -17,5 +17,6 @@ PREDICTORS.add_lazy("svr", "videosync.predict.heads:SVRHead")
 PREDICTORS.add_lazy("cnn", "videosync.predict.heads:CNNHead")
 PREDICTORS.add_lazy("profile", "videosync.predict.profile:ProfileHead")
 PREDICTORS.add_lazy("insyn", "videosync.predict.insyn:InSynPredictor")
+PREDICTORS.add_lazy("epipolar", "videosync.predict.epipolar:EpipolarPredictor")
 
 __all__ = ["PREDICTORS", "OffsetEstimate", "Predictor", "SearchRange"]

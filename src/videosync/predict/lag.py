@@ -52,6 +52,19 @@ def _local_maxima(y: np.ndarray) -> np.ndarray:
     return np.flatnonzero((z > left) & (z >= right) & np.isfinite(z))
 
 
+def peak_margin(y: np.ndarray, best: int, exclusion_steps: int) -> tuple[float, float]:
+    """(margin, runner-up score) of the peak ``best`` of profile ``y`` (NaN: not a candidate):
+    the peak minus the best other local maximum farther than ``exclusion_steps`` (else the
+    median), in standard deviations of the candidates' scores (NaN for a flat profile)."""
+    vals = y[np.isfinite(y)]
+    spread = float(np.std(vals))
+    peaks = _local_maxima(y)
+    others = peaks[np.abs(peaks - best) > exclusion_steps]
+    runner = float(np.max(y[others])) if others.size else float(np.median(vals))
+    margin = (y[best] - runner) / spread if spread > 1e-12 else float("nan")
+    return margin, runner
+
+
 def margin_confidence(margin: float) -> float:
     """Map a peak margin (in profile standard deviations) to [0, 1]."""
     if not np.isfinite(margin):
@@ -142,13 +155,7 @@ class LagPredictor(Predictor):
             frac = _refine_matched(sim, int(lags[best]), frac)
         offset = (lags[best] + frac) * step
 
-        vals = y[allowed]
-        spread = float(np.std(vals))
-        w = max(2, int(round(self.exclusion_seconds / step)))
-        peaks = _local_maxima(y)
-        others = peaks[np.abs(peaks - best) > w]
-        runner = float(np.max(y[others])) if others.size else float(np.median(vals))
-        margin = (y[best] - runner) / spread if spread > 1e-12 else float("nan")
+        margin, runner = peak_margin(y, best, max(2, int(round(self.exclusion_seconds / step))))
         return OffsetEstimate(
             offset,
             margin_confidence(margin),

@@ -1,0 +1,194 @@
+"""Landmarks embedder: per-frame 2-D points that correspond across cameras (MediaPipe pose).
+
+Body landmarks are correspondences that come for free: landmark *k* in camera A is
+landmark *k* in camera B, so a geometric predictor (``epipolar``) can test whether two
+cameras see the same instant without matching any pixels between views.
+
+Row layout
+----------
+One row per decoded frame, at the frame's time. For each landmark *k* (MediaPipe's 33, or
+the 12 body joints of :data:`videosync.embed.pose.JOINTS` plus the nose with
+``joints="body"``) three columns ``(x, y, present)``:
+
+* ``x, y``: image position divided by the image's longer side (so both axes share one
+  unit, in [0, 1] along the longer side; the origin is the top-left corner);
+* ``present``: 1.0 where MediaPipe found the person and the landmark's visibility is at
+  least ``min_visibility``, else 0.0 (and x = y = 0).
+
+Features stay finite (missing points are zeros with ``present = 0``). When the similarity
+layer resamples rows onto a time grid by linear interpolation, ``present`` equals 1 only
+where both neighbouring frames had the point, and (x, y) is then the point's position
+interpolated in time: exactly the sub-frame track interpolation the geometric predictor
+needs. :func:`unpack_landmarks` turns rows back into ``(T, K, 2)`` points with NaN for
+missing ones.
+
+Who is followed
+---------------
+MediaPipe's legacy pose solution follows **one** person per video. The identity rule is
+therefore the simplest one: in each camera, the person MediaPipe locks onto (normally the
+most prominent). With several people in view, two cameras may follow different people;
+the epipolar score is then poor at every lag and the pair's confidence low, rather than
+wrong. Left/right swaps (MediaPipe in back views) are handled by the predictor.
+
+Caching
+-------
+Pose estimation costs about 12 s per video minute on two cores, so by default the
+landmarks of each file are cached under ``~/.cache/videosync/landmarks`` (keyed by the
+file's absolute path, size, modification time and this embedder's parameters);
+``cache=False`` turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import numpy as np
+
+from videosync._validation import check_choice, check_number
+from videosync.embed.base import Embedder, Embedding, Frames, ProgressCallback
+from videosync.embed.pose import MEDIAPIPE_INDEX, mediapipe_results
+from videosync.errors import InvalidParameterError, ShapeError
+from videosync.io import VideoInfo
+
+__all__ = ["LandmarksEmbedder", "landmark_indices", "mirror_permutation", "pack_landmarks", "unpack_landmarks"]
+
+_CACHE_VERSION = 1
+_NOSE = 0
+
+# MediaPipe's 33 pose landmarks: left/right partners (index -> index).
+_MP_MIRROR = {
+    1: 4, 2: 5, 3: 6, 7: 8, 9: 10, 11: 12, 13: 14, 15: 16, 17: 18, 19: 20, 21: 22,
+    23: 24, 25: 26, 27: 28, 29: 30, 31: 32,
+}
+
+
+def landmark_indices(joints: str) -> tuple[int, ...]:
+    """MediaPipe landmark indices kept for ``joints`` ("all": 33, "body": nose + 12 joints)."""
+    if joints == "all":
+        return tuple(range(33))
+    return (_NOSE,) + tuple(MEDIAPIPE_INDEX)
+
+
+def mirror_permutation(indices: tuple[int, ...]) -> np.ndarray:
+    """For landmarks ``indices`` (MediaPipe numbering), the column order that swaps the body's
+    left and right sides (a point without a partner maps to itself)."""
+    pos = {m: k for k, m in enumerate(indices)}
+    mirror = {**_MP_MIRROR, **{v: k for k, v in _MP_MIRROR.items()}}
+    return np.array([pos.get(mirror.get(m, m), k) for k, m in enumerate(indices)], dtype=int)
+
+
+def pack_landmarks(points: np.ndarray) -> np.ndarray:
+    """``(T, K, 2)`` points with NaN for missing ones → ``(T, 3K)`` rows ``(x, y, present)``."""
+    p = np.asarray(points, dtype=np.float64)
+    if p.ndim != 3 or p.shape[2] != 2:
+        raise ShapeError(f"points must have shape (T, K, 2), got {p.shape}", expected=("T", "K", 2), actual=p.shape)
+    ok = np.isfinite(p).all(axis=2)
+    out = np.zeros(p.shape[:2] + (3,), np.float64)
+    out[..., :2] = np.where(ok[..., None], p, 0.0)
+    out[..., 2] = ok
+    return out.reshape(p.shape[0], -1)
+
+
+def unpack_landmarks(rows: np.ndarray, *, min_present: float = 1.0 - 1e-6) -> np.ndarray:
+    """``(T, 3K)`` rows ``(x, y, present)`` → ``(T, K, 2)`` points, NaN where ``present`` is
+    below ``min_present`` (after time interpolation: not seen in both neighbouring frames)."""
+    r = np.asarray(rows, dtype=np.float64)
+    if r.ndim != 2 or r.shape[1] % 3 or r.shape[1] == 0:
+        raise ShapeError(f"landmark rows must have shape (T, 3K), got {r.shape}", expected=("T", "3K"), actual=r.shape)
+    r = r.reshape(r.shape[0], -1, 3)
+    ok = r[..., 2] >= min_present
+    return np.where(ok[..., None], r[..., :2], np.nan)
+
+
+class LandmarksEmbedder(Embedder):
+    """Body landmarks per frame as ``(x, y, present)`` triples: cross-view correspondences.
+
+    Parameters
+    ----------
+    joints : {"all", "body"}
+        MediaPipe's 33 landmarks, or the nose and the 12 body joints (shoulders, elbows,
+        wrists, hips, knees, ankles).
+    min_visibility : float
+        Landmarks with a lower MediaPipe visibility are marked missing.
+    cache : bool
+        Keep each file's landmarks under ``~/.cache/videosync/landmarks``.
+    max_side : int
+        Working size (MediaPipe finds people more often at 512 than at 256).
+    """
+
+    name = "landmarks"
+    summary = "MediaPipe body landmarks as (x, y, present) per frame: cross-view correspondences (one person)"
+    pixel_format = "rgb24"
+    default_metric = "cosine"
+
+    def __init__(self, *, joints: str = "all", min_visibility: float = 0.5, cache: bool = True,
+                 max_side: int = 512) -> None:
+        super().__init__(max_side=max_side)
+        self.joints = check_choice("LandmarksEmbedder", "joints", joints, ("all", "body"))
+        self.min_visibility = check_number("LandmarksEmbedder", "min_visibility", min_visibility, low=0.0, high=1.0)
+        if not isinstance(cache, bool):
+            raise InvalidParameterError(f"The 'cache' parameter of LandmarksEmbedder must be a bool. Got {cache!r} instead.")
+        self.cache = cache
+
+    @classmethod
+    def is_available(cls) -> bool:
+        from videosync.embed.pose import PoseEmbedder
+
+        return PoseEmbedder.is_available()
+
+    @classmethod
+    def test_params(cls):
+        return [{"max_side": 128, "cache": False}, {"joints": "body", "max_side": 96, "cache": False}]
+
+    def _embed(self, frames: Frames, info: VideoInfo) -> Embedding:
+        idx = list(landmark_indices(self.joints))
+        times, rows = [], []
+        for t, (h, w), res in mediapipe_results(frames):
+            times.append(t)
+            p = np.full((len(idx), 2), np.nan)
+            if res.pose_landmarks is not None:
+                lm = res.pose_landmarks.landmark
+                side = float(max(h, w))
+                for k, i in enumerate(idx):
+                    if lm[i].visibility >= self.min_visibility:
+                        p[k] = (lm[i].x * w / side, lm[i].y * h / side)
+            rows.append(p)
+        pts = np.stack(rows) if rows else np.zeros((0, len(idx), 2))
+        feats = pack_landmarks(pts)
+        valid = np.isfinite(pts).all(axis=2).any(axis=1)
+        return Embedding(np.asarray(times, np.float64), feats.astype(np.float32), valid=valid,
+                         channels_correspond=True)
+
+    def embed_video(self, path: str | os.PathLike, *, progress: ProgressCallback | None = None) -> Embedding:
+        if not self.cache:
+            return super().embed_video(path, progress=progress)
+        file = self._cache_file(path)
+        if file is not None and os.path.isfile(file):
+            try:
+                with np.load(file) as z:
+                    return Embedding(z["times"], z["features"], valid=z["valid"], channels_correspond=True)
+            except (OSError, ValueError, KeyError):
+                pass  # a broken cache entry is recomputed
+        emb = super().embed_video(path, progress=progress)
+        if file is not None:
+            try:
+                os.makedirs(os.path.dirname(file), exist_ok=True)
+                tmp = f"{file}.{os.getpid()}.tmp.npz"
+                np.savez_compressed(tmp, times=emb.times_seconds, features=emb.features, valid=emb.valid)
+                os.replace(tmp, file)
+            except OSError:
+                pass  # caching is an optimisation only
+        return emb
+
+    def _cache_file(self, path) -> str | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        key = json.dumps([_CACHE_VERSION, os.path.abspath(os.fspath(path)), st.st_size, st.st_mtime_ns,
+                          self.joints, self.min_visibility, self.max_side])
+        digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+        root = os.environ.get("VIDEOSYNC_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "videosync")
+        return os.path.join(root, "landmarks", f"{digest}.npz")

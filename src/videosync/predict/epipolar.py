@@ -1,0 +1,410 @@
+"""Epipolar predictor: score each candidate offset by how well the two views' time-aligned
+correspondences obey one epipolar geometry.
+
+A point seen by two cameras at the same instant satisfies x_bᵀ F x_a = 0 for the pair's
+fundamental matrix F. At a wrong offset the moving points of one view are paired with
+where they were at another instant in the other view, and no single F explains them.
+
+Input: an embedding whose rows are per-frame correspondences packed as ``(x, y, present)``
+triples (the ``landmarks`` embedder; :func:`videosync.embed.landmarks.pack_landmarks`),
+read from the similarity matrix's resampled grids (:attr:`SimilarityMatrix.grid_a`,
+``grid_b``), so videos with different frame rates are compared on time.
+
+For a candidate lag k (grid steps; the instant at time t in a appears at t + k·step in b):
+
+1. pair grid row i of a with the instant ``i + k`` of b; for fractional k the rows of b are
+   interpolated linearly in time (a point counts only where both neighbouring frames have
+   it), which is the sub-frame track interpolation;
+2. split the overlap into time windows (``window_seconds``; None: one window, i.e. static
+   cameras with one F) and, in each window, estimate F robustly (MSAC over random
+   8-point solutions on Hartley-normalised points, :func:`fit_fundamental`) from the even frames and measure the Sampson distance of the
+   odd frames' points, then the other way round (two-fold cross-validation: a fit that
+   only bends to a small or inconsistent set cannot score well on held-out frames, so
+   short overlaps get no advantage);
+3. with ``mirror=True`` each held-out frame of b is also tried with its left/right body
+   sides swapped (pose estimators swap them in back views) and the better is kept;
+4. the lag's error is the ``statistic`` (median, or mean of the best 60 %) of the
+   Sampson distances, in units of the image's longer side; its score is
+   ``-log10(error)`` (higher is better).
+
+Every integer lag allowed by the :class:`~videosync.predict.base.SearchRange` is scored;
+around the best one, fractional lags (``subframe_step``) are scored too
+within ±0.6 step, and a parabola through the best fine lag and its neighbours gives the answer. Confidence: the
+margin between the peak and the best other local maximum, in standard deviations of the
+profile (as the ``lag`` predictor).
+
+Limits: the correspondences must be right (one person per camera with the pose
+embedder: cameras following different people give a flat, low-confidence profile); a
+still scene has no signal (every lag fits).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from videosync._validation import check_choice, check_number
+from videosync.predict.base import OffsetEstimate, Predictor, SearchRange
+from videosync.predict.lag import _local_maxima, margin_confidence, parabolic_offset, peak_margin
+from videosync.similarity import Grid, SimilarityMatrix
+
+_REFINE_PEAKS = 5
+
+__all__ = ["EpipolarPredictor", "alignment_error", "fit_fundamental", "sampson_distance"]
+
+def sampson_distance(F: np.ndarray, pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
+    """First-order geometric distance of each correspondence to F (x_bᵀ F x_a = 0).
+
+    Parameters
+    ----------
+    F : np.ndarray [shape=(3, 3)]
+    pa, pb : np.ndarray [shape=(P, 2)]
+        Matching points in views a and b.
+
+    Returns
+    -------
+    np.ndarray [shape=(P,)]
+        sqrt of the Sampson error, in the points' unit.
+    """
+    xa = np.column_stack([pa, np.ones(len(pa))])
+    xb = np.column_stack([pb, np.ones(len(pb))])
+    Fa = xa @ F.T  # epipolar lines in b
+    Fb = xb @ F  # epipolar lines in a
+    num = np.einsum("ij,ij->i", xb, Fa) ** 2
+    den = Fa[:, 0] ** 2 + Fa[:, 1] ** 2 + Fb[:, 0] ** 2 + Fb[:, 1] ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.sqrt(np.where(den > 0, num / den, np.inf))
+
+
+def _normaliser(p: np.ndarray) -> np.ndarray:
+    """Hartley's similarity transform: centroid to the origin, mean distance sqrt(2)."""
+    c = p.mean(axis=0)
+    d = np.mean(np.linalg.norm(p - c, axis=1))
+    s = np.sqrt(2.0) / d if d > 1e-12 else 1.0
+    return np.array([[s, 0, -s * c[0]], [0, s, -s * c[1]], [0, 0, 1.0]])
+
+
+def _eight_point(xa: np.ndarray, xb: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """Batched (weighted) 8-point solutions with rank 2 enforced.
+
+    xa, xb : (H, n, 2) normalised points → (H, 3, 3)."""
+    ax, ay = xa[..., 0], xa[..., 1]
+    bx, by = xb[..., 0], xb[..., 1]
+    one = np.ones_like(ax)
+    M = np.stack([bx * ax, bx * ay, bx, by * ax, by * ay, by, ax, ay, one], axis=-1)
+    if w is not None:
+        M = M * w[..., None]
+    _, _, vt = np.linalg.svd(M, full_matrices=False)
+    F = vt[..., -1, :].reshape(-1, 3, 3)
+    u, sv, vt3 = np.linalg.svd(F)
+    sv[..., 2] = 0.0
+    return u @ (sv[..., None] * vt3)
+
+
+def _sampson_batch(F: np.ndarray, xa: np.ndarray, xb: np.ndarray) -> np.ndarray:
+    """Sampson distances of (n,) points under (H, 3, 3) hypotheses → (H, n)."""
+    ha = np.column_stack([xa, np.ones(len(xa))])
+    hb = np.column_stack([xb, np.ones(len(xb))])
+    Fa = np.matmul(ha[None], np.swapaxes(F, 1, 2))  # (H, n, 3): epipolar lines in b
+    Fb = np.matmul(hb[None], F)  # lines in a
+    num = ((hb[None] * Fa).sum(axis=2)) ** 2
+    den = Fa[..., 0] ** 2 + Fa[..., 1] ** 2 + Fb[..., 0] ** 2 + Fb[..., 1] ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.sqrt(np.where(den > 0, num / den, np.inf))
+
+
+def fit_fundamental(pa: np.ndarray, pb: np.ndarray, *, threshold: float = 0.003, hypotheses: int = 256,
+                    seed: int = 0) -> np.ndarray | None:
+    """Robust fundamental matrix from matching points (F with x_bᵀ F x_a = 0), or None.
+
+    MSAC: ``hypotheses`` random 8-point solutions (Hartley-normalised, evaluated together),
+    the one with the lowest truncated cost (distances capped at ``threshold``, in the
+    points' unit) is refined by least squares on its inliers, twice. Deterministic for a
+    given ``seed``. Fewer than 8 points or a degenerate configuration gives None.
+    """
+    pa = np.asarray(pa, dtype=np.float64)
+    pb = np.asarray(pb, dtype=np.float64)
+    n = len(pa)
+    if n < 8:
+        return None
+    Ta, Tb = _normaliser(pa), _normaliser(pb)
+    na = pa @ Ta[:2, :2].T + Ta[:2, 2]
+    nb = pb @ Tb[:2, :2].T + Tb[:2, 2]
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n, (hypotheses, 8)) if n > 8 else np.arange(8)[None]
+    with np.errstate(all="ignore"):
+        Fn = _eight_point(na[idx], nb[idx])
+        F = np.einsum("ji,hjk,kl->hil", Tb, Fn, Ta)  # Tbᵀ F Ta: back to the points' unit
+        probe = rng.choice(n, 256, replace=False) if n > 256 else np.arange(n)  # preemptive scoring subset
+        d = _sampson_batch(F, pa[probe], pb[probe])
+        cost = np.minimum(np.nan_to_num(d, nan=np.inf), threshold).sum(axis=1)
+        best = F[int(np.argmin(cost))]
+        for _ in range(2):
+            dist = _sampson_batch(best[None], pa, pb)[0]
+            inl = dist < threshold
+            if inl.sum() < 8:
+                break
+            Fn = _eight_point(na[inl][None], nb[inl][None])[0]
+            refit = Tb.T @ Fn @ Ta
+            if np.nan_to_num(np.minimum(_sampson_batch(refit[None], pa, pb)[0], threshold), nan=threshold).sum() \
+                    <= np.minimum(dist, threshold).sum():
+                best = refit
+    if not np.isfinite(best).all() or np.abs(best).max() == 0:
+        return None
+    return best / np.linalg.norm(best)
+
+
+def _robust(x: np.ndarray, statistic: str) -> float:
+    if x.size == 0:
+        return float("nan")
+    if statistic == "median":
+        return float(np.median(x))
+    k = max(1, int(round(0.6 * x.size)))
+    return float(np.mean(np.partition(x, k - 1)[:k]))
+
+
+def alignment_error(
+    A: np.ndarray,
+    B: np.ndarray,
+    *,
+    window: int | None = None,
+    mirror: np.ndarray | None = None,
+    threshold: float = 0.003,
+    hypotheses: int = 256,
+    statistic: str = "median",
+    min_points: int = 24,
+    max_points: int = 600,
+) -> tuple[float, int]:
+    """Cross-validated epipolar error of time-aligned correspondences.
+
+    Parameters
+    ----------
+    A, B : np.ndarray [shape=(n, K, 2)]
+        Point k of row i in A and in B are taken to be the same 3-D point at the same
+        instant; NaN where missing.
+    window : int, optional
+        Rows per time window with its own F (moving cameras); None: one F for all rows.
+    mirror : np.ndarray [shape=(K,)], optional
+        Column permutation swapping left and right; held-out rows of B are scored with and
+        without it and the better kept.
+
+    Returns
+    -------
+    (error, points)
+        The robust held-out Sampson distance (NaN when too few points) and how many
+        held-out points it rests on.
+    """
+    n = A.shape[0]
+    ok = np.isfinite(A).all(axis=2) & np.isfinite(B).all(axis=2)
+    starts = [0] if window is None or window >= n else list(range(0, max(1, n - window // 2), window))
+    errs = []
+    for s in starts:
+        e = n if window is None else min(n, s + window)
+        if window is not None and e - s < max(4, window // 2) and s > 0:
+            s = max(0, e - window)  # the last window is a full one, overlapping its neighbour
+        rows = np.arange(s, e)
+        for fit_par in (0, 1):
+            fit = rows[rows % 2 == fit_par]
+            test = rows[rows % 2 != fit_par]
+            mf = ok[fit]
+            if mf.sum() < min_points // 2 or ok[test].sum() < 4:
+                continue
+            pa, pb = A[fit][mf], B[fit][mf]
+            if len(pa) > max_points:
+                pick = np.random.default_rng(len(pa)).choice(len(pa), max_points, replace=False)
+                pa, pb = pa[pick], pb[pick]
+            F = fit_fundamental(pa, pb, threshold=threshold, hypotheses=hypotheses)
+            if F is None:
+                continue
+            At, Bt = A[test], B[test]
+            mt = ok[test]
+            d = np.full(mt.shape, np.nan)
+            d[mt] = sampson_distance(F, At[mt], Bt[mt])
+            if mirror is not None:
+                Bm = Bt[:, mirror]
+                mm = np.isfinite(At).all(axis=2) & np.isfinite(Bm).all(axis=2)
+                dm = np.full(mm.shape, np.nan)
+                if mm.any():
+                    dm[mm] = sampson_distance(F, At[mm], Bm[mm])
+                with np.errstate(all="ignore"):
+                    import warnings
+
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", RuntimeWarning)
+                        use_m = (np.nanmedian(dm, axis=1) < np.nanmedian(d, axis=1)) & (
+                            mm.sum(axis=1) >= 0.8 * mt.sum(axis=1))
+                d = np.where(use_m[:, None], dm, d)
+            errs.append(d[np.isfinite(d)])
+    if not errs:
+        return float("nan"), 0
+    allerr = np.concatenate(errs)
+    if allerr.size < min_points:
+        return float("nan"), int(allerr.size)
+    return _robust(allerr, statistic), int(allerr.size)
+
+
+def _points(grid: Grid) -> np.ndarray | None:
+    """Grid rows → (N, K, 2) points (NaN where missing or the row is invalid), or None if the
+    features are not (x, y, present) triples."""
+    f = grid.features
+    if f.ndim != 2 or f.shape[1] < 3 or f.shape[1] % 3:
+        return None
+    r = f.reshape(f.shape[0], -1, 3).astype(np.float64)
+    pres = r[..., 2]
+    if np.any((pres < -1e-6) | (pres > 1 + 1e-6)):
+        return None
+    ok = (pres >= 1 - 1e-6) & grid.valid[:, None]
+    return np.where(ok[..., None], r[..., :2], np.nan)
+
+
+def _shifted(grid: Grid, shift: float, n: int) -> np.ndarray:
+    """b's points at fractional row positions ``i + shift`` for i in 0..n-1 (linear in time;
+    a point exists only where both neighbouring rows have it; NaN outside b)."""
+    f = grid.features.astype(np.float64)
+    m = f.shape[0]
+    base = int(np.floor(shift + 1e-9))
+    w = shift - base
+    if w < 1e-9:
+        w = 0.0
+    j0 = np.arange(n) + base
+    out = np.full((n, f.shape[1] // 3, 2), np.nan)
+    inside = (j0 >= 0) & (j0 + (1 if w > 0 else 0) < m)
+    if not inside.any():
+        return out
+    j0i = j0[inside]
+    j1i = j0i + 1 if w > 0 else j0i
+    rows = f[j0i] * (1 - w) + f[j1i] * w
+    valid = grid.valid[j0i] & grid.valid[j1i]
+    g = Grid(rows.astype(np.float32), valid, 0, grid.step_seconds)
+    out[inside] = _points(g)
+    return out
+
+
+class EpipolarPredictor(Predictor):
+    """Offset by epipolar consistency of time-aligned cross-view correspondences.
+
+    Parameters
+    ----------
+    window_seconds : float, optional
+        Length of the time windows that get their own fundamental matrix (moving
+        cameras). None (default): one F for the whole overlap (static cameras).
+    hypotheses : int
+        Random 8-point hypotheses per robust fit of F (MSAC).
+    threshold : float
+        Inlier distance of the robust fit, in fractions of the image's longer side.
+    statistic : {"median", "trimmed"}
+        Robust summary of the held-out Sampson distances.
+    mirror : bool
+        Also try each held-out frame of b with the body's left and right swapped.
+    subframe_step : float
+        Step (in grid steps) of the fine search around the best integer lag; 0 disables it.
+    exclusion_seconds : float
+        Other local maxima closer than this to the peak are not runners-up.
+    """
+
+    name = "epipolar"
+    summary = "epipolar consistency (robust F, held-out Sampson error) of landmark correspondences per lag"
+
+    def __init__(self, *, window_seconds: float | None = None, hypotheses: int = 128, threshold: float = 0.003,
+                 statistic: str = "median", mirror: bool = True, subframe_step: float = 0.1,
+                 exclusion_seconds: float = 0.3) -> None:
+        self.window_seconds = check_number("EpipolarPredictor", "window_seconds", window_seconds, low=0,
+                                           low_open=True, allow_none=True)
+        self.hypotheses = check_number("EpipolarPredictor", "hypotheses", hypotheses, low=1, high=10000,
+                                       integer=True)
+        self.threshold = check_number("EpipolarPredictor", "threshold", threshold, low=0, low_open=True)
+        self.statistic = check_choice("EpipolarPredictor", "statistic", statistic, ("median", "trimmed"))
+        self.mirror = check_choice("EpipolarPredictor", "mirror", mirror, (True, False))
+        self.subframe_step = check_number("EpipolarPredictor", "subframe_step", subframe_step, low=0, high=0.5)
+        self.exclusion_seconds = check_number("EpipolarPredictor", "exclusion_seconds", exclusion_seconds, low=0)
+
+    @classmethod
+    def test_params(cls):
+        return [{}, {"window_seconds": 2.0, "hypotheses": 32, "subframe_step": 0.0}]
+
+    def _error(self, A, grid_b, shift, window, mirror, coarse=False):
+        B = _shifted(grid_b, shift, A.shape[0])
+        return alignment_error(A, B, window=window, mirror=mirror, threshold=self.threshold,
+                               statistic=self.statistic,
+                               hypotheses=max(8, self.hypotheses // 4) if coarse else self.hypotheses,
+                               max_points=200 if coarse else 600)
+
+    def _predict(self, sim: SimilarityMatrix, search: SearchRange) -> OffsetEstimate:
+        A = _points(sim.grid_a)
+        Bp = _points(sim.grid_b)
+        if A is None or Bp is None or A.shape[1] != Bp.shape[1]:
+            return OffsetEstimate(0.0, 0.0, details={
+                "reason": "the embedding's rows are not (x, y, present) correspondences (use embedder 'landmarks')"})
+        step = sim.step_seconds
+        n, m = A.shape[0], Bp.shape[0]
+        base = sim.start_offset_steps  # lag k <-> row i of a with row i + (k - base) of b
+        d_all = np.arange(-(n - 1), m)
+        lags = d_all + base
+        overlap = np.minimum(n, m - d_all) - np.maximum(0, -d_all)
+        allowed = search.allowed_lags(lags, overlap, sim)
+        window = None if self.window_seconds is None else max(4, int(round(self.window_seconds / step)))
+        mirror = None
+        if self.mirror:
+            from videosync.embed.landmarks import landmark_indices, mirror_permutation
+
+            k = A.shape[1]
+            if k in (33, 13):
+                mirror = mirror_permutation(landmark_indices("all" if k == 33 else "body"))
+        # Coarse: every allowed whole lag with a cheap fit; fine: the best few peaks and their
+        # neighbours again with the full fit.
+        err = np.full(len(lags), np.nan)
+        npts = np.zeros(len(lags), int)
+        for li in np.flatnonzero(allowed):
+            err[li], npts[li] = self._error(A, sim.grid_b, float(d_all[li]), window, mirror, coarse=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            coarse_score = -np.log10(np.maximum(err, 1e-9))
+        peaks = _local_maxima(np.where(allowed, coarse_score, np.nan))
+        top = peaks[np.argsort(-coarse_score[peaks])[:_REFINE_PEAKS]] if peaks.size else peaks
+        redo = sorted({j for p in top for j in (p - 1, p, p + 1) if 0 <= j < len(lags) and allowed[j]})
+        for li in redo:
+            err[li], npts[li] = self._error(A, sim.grid_b, float(d_all[li]), window, mirror)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score = -np.log10(np.maximum(err, 1e-9))
+        lags_s = lags * step
+        ok = allowed & np.isfinite(score)
+        if ok.sum() < 3:
+            return OffsetEstimate(0.0, 0.0, lags_seconds=lags_s, scores=score, details={
+                "reason": "fewer than 3 candidate lags have enough correspondences in both views"})
+        y = np.where(ok, score, np.nan)
+        best = int(np.nanargmax(y))
+        frac = 0.0
+        err_answer = float(err[best])
+        if self.subframe_step > 0:
+            fine = np.arange(-0.6, 0.6 + 1e-9, self.subframe_step)
+            fy = np.array([
+                y[best] if abs(f) < 1e-9 else -np.log10(max(self._error(A, sim.grid_b, d_all[best] + f, window,
+                                                                          mirror)[0], 1e-9))
+                for f in fine
+            ])
+            fy = np.where(np.isfinite(fy), fy, -np.inf)
+            j = int(np.argmax(fy))
+            frac = float(fine[j])
+            err_answer = float(10 ** -fy[j])
+            if 0 < j < len(fine) - 1 and np.isfinite(fy[j - 1]) and np.isfinite(fy[j + 1]):
+                frac += parabolic_offset(fy[j - 1], fy[j], fy[j + 1]) * self.subframe_step
+        elif 0 < best < len(y) - 1 and np.isfinite(y[best - 1]) and np.isfinite(y[best + 1]):
+            frac = parabolic_offset(y[best - 1], y[best], y[best + 1])
+        offset = (lags[best] + frac) * step
+
+        margin, runner = peak_margin(y, best, max(2, int(round(self.exclusion_seconds / step))))
+        return OffsetEstimate(
+            offset,
+            margin_confidence(margin),
+            lags_seconds=lags_s,
+            scores=score,
+            overlap_seconds=float(overlap[best] * step),
+            details={
+                "peak_error": float(err[best]),
+                "error_at_answer": err_answer,
+                "peak_score": float(y[best]),
+                "runner_up_score": runner,
+                "margin": float(margin) if np.isfinite(margin) else None,
+                "subframe_steps": frac,
+                "points_at_peak": int(npts[best]),
+                "candidates": int(ok.sum()),
+            },
+        )
