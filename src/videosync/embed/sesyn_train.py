@@ -295,7 +295,7 @@ def sample_group(bank: SkeletonBank, rng: np.random.Generator, *, n_views: int, 
 
 
 PARAMS = ("train_seeds", "humans_seeds", "val_seeds", "seconds", "steps", "minutes", "views", "frames", "lr", "temperature",
-          "mu_devi", "mu_intv", "mu_align", "channels", "batch", "eval_every", "optimizer", "val_pairs")
+          "mu_devi", "mu_intv", "mu_align", "channels", "batch", "eval_every", "optimizer", "val_pairs", "stop_step")
 
 
 def _int_list(v) -> list[int]:
@@ -369,7 +369,10 @@ def train_sesyn(request) -> dict:
     ``batch`` windows per step, ``optimizer`` (``adam`` or SeSyn-Net's ``sgd``), ``lr``,
     ``temperature``, ``mu_devi``, ``mu_intv``, ``mu_align`` (the added same-instant term;
     0 trains on SeSyn-Net's three losses only), ``channels`` (comma list), ``eval_every``
-    (steps), ``val_pairs``. The weights kept are those with the best validation Acc@1.
+    (steps), ``val_pairs``, ``stop_step`` (stop there while the learning-rate schedule still
+    plans ``steps``: with the run card's ``steps`` it repeats a run that the ``minutes``
+    limit cut short). The weights kept are those with the best validation Acc@1. With one
+    torch thread on one machine the run is deterministic for a given step count.
     """
     import torch
 
@@ -384,6 +387,7 @@ def train_sesyn(request) -> dict:
     val_seeds = _int_list(p.get("val_seeds", "900-902"))
     seconds = float(p.get("seconds", 40.0))
     max_steps = int(p.get("steps", 800))
+    stop_step = int(p.get("stop_step", max_steps))
     minutes = float(p.get("minutes", 45.0))
     n_views = int(p.get("views", 3))
     frames = int(p.get("frames", 96))
@@ -420,7 +424,7 @@ def train_sesyn(request) -> dict:
     history, best, best_state, step = [], None, None, 0
     deadline = started + 60.0 * minutes
     running = []
-    while step < max_steps and time.perf_counter() < deadline:
+    while step < min(stop_step, max_steps) and time.perf_counter() < deadline:
         net.train()
         groups = [sample_group(bank, rng, n_views=n_views, frames=frames, shift=shift, rate_hz=30.0, aug=aug)
                   for _ in range(batch)]

@@ -213,8 +213,10 @@ def summary_rows(report: BenchReport, *, fractional: bool = False) -> list[dict]
     groups = datasets + (["all"] if len(datasets) > 1 else [])
     for ds in groups:
         sel = [o for o in report.outcomes if ds == "all" or o.dataset == ds]
+        # other conditions (e.g. robustness rows) follow the known ones, in the order they were run
+        first = {c: 100 + i for i, c in enumerate(dict.fromkeys(o.condition for o in sel))}
         keys = sorted({(o.condition, o.embedder, o.predictor) for o in sel},
-                      key=lambda k: (_CONDITION_ORDER.index(k[0]) if k[0] in _CONDITION_ORDER else 99,
+                      key=lambda k: (_CONDITION_ORDER.index(k[0]) if k[0] in _CONDITION_ORDER else first[k[0]],
                                      k[1], k[2] == "naive", k[2]))
         for cond, emb, pred in keys:
             sub = [o for o in sel if (o.condition, o.embedder, o.predictor) == (cond, emb, pred)]
