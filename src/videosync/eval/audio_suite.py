@@ -5,7 +5,9 @@ Rendered worlds with a sound track (``render_scene(..., audio=True)``: clicks at
 strikes, bounces and pendulum ticks on each camera's own clock; no sound delay, so the
 sound and the picture share one true offset), kinds ``human``, ``objects`` and
 ``pendulums``, seeds 40–41 (no other entry uses them), 4 cameras × 10 s at 30/25/30/60 fps;
-every camera pair, whole clips. Rows:
+every camera pair, whole clips, as rendered (``clean``) and with ``hard`` sound
+(:func:`degrade_world`: per camera a room reverb, a microphone low-pass, gain, noise and
+hum; the last camera muted). Rows:
 
 * visual: ``motion`` + ``lag`` (the default pipeline);
 * audio: the ``audio`` embedder + ``lag``, without and with the GCC-PHAT refinement;
@@ -35,8 +37,9 @@ TITLE = "Audio as a cue: sound alone, picture alone, both fused (synthetic world
 DESCRIPTION = (
     "3 rendered worlds with a sound track (human, objects, pendulums; seeds 40–41: 6 worlds) × 4 cameras, "
     "10 s at 30/25/30/60 fps, clicks at foot strikes / bounces / ticks on each camera's clock, no sound delay; "
-    "every camera pair, whole clips (36 pairs). Visual = motion + lag; audio = audio + lag (± GCC-PHAT); "
-    "fused = both, weighted by confidence, then GCC-PHAT. audio-offset-finder 0.5.5 and syncstart 1.1.1 run "
+    "every camera pair, whole clips (36 pairs), as rendered (clean) and with hard sound (reverb, microphone "
+    "low-pass, noise, hum, the last camera muted: see the notes). Visual = motion + lag; audio = audio + lag "
+    "(± GCC-PHAT); fused = both, weighted by confidence, then GCC-PHAT. audio-offset-finder 0.5.5 and syncstart 1.1.1 run "
     "unmodified on the same files from their own virtual environment. Right = within one frame of the "
     "pair's first camera.")
 KINDS = ("human", "objects", "pendulums")
@@ -82,14 +85,14 @@ class AudioBenchReport:
 
     def markdown(self, *, title: str, command: str) -> str:
         out = [f"## {title}", "", f"Command: `{command}`", "",
-               "| method | pairs | within 1 frame | median abs err (ms) | 90th pct abs err (ms) | max abs err (ms) "
-               "| confident | errors among confident | seconds |",
-               "|---|---|---|---|---|---|---|---|---|"]
+               "| sound | method | pairs | within 1 frame | median abs err (ms) | median abs err, right pairs (ms) "
+               "| 90th pct abs err (ms) | confident | errors among confident | seconds |",
+               "|---|---|---|---|---|---|---|---|---|---|"]
         for r in self.rows:
             out.append(
-                f"| {r['method']} | {r['pairs']} | {_pct(r['within_1_frame'])} | {_ms(r['median_abs_ms'])} "
-                f"| {_ms(r['p90_abs_ms'])} | {_ms(r['max_abs_ms'])} | {_pct(r['confident'])} "
-                f"| {_pct(r['errors_among_confident'])} | {r['seconds']:.1f} |")
+                f"| {r['condition']} | {r['method']} | {r['pairs']} | {_pct(r['within_1_frame'])} "
+                f"| {_ms(r['median_abs_ms'])} | {_ms(r['median_right_ms'])} | {_ms(r['p90_abs_ms'])} "
+                f"| {_pct(r['confident'])} | {_pct(r['errors_among_confident'])} | {r['seconds']:.1f} |")
         out.append("")
         out.append("Confident: confidence ≥ 0.5 (audio-offset-finder: standard score ≥ 10; syncstart reports none). "
                    "Seconds: wall time of the method over all pairs, decoding included.")
@@ -97,15 +100,16 @@ class AudioBenchReport:
             out.append(f"- {n}")
         kinds = sorted({p["scene"].rsplit("-s", 1)[0] for p in self.pairs})
         if kinds:
-            out += ["", "Within 1 frame by kind of world:", "",
-                    "| method | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
-            for m in dict.fromkeys(p["method"] for p in self.pairs):
+            out += ["", "Within 1 frame by kind of world (pairs answered):", "",
+                    "| sound | method | " + " | ".join(kinds) + " |", "|---|---|" + "---|" * len(kinds)]
+            for c, m in dict.fromkeys((p["condition"], p["method"]) for p in self.pairs):
                 cells = []
                 for k in kinds:
-                    sel = [p for p in self.pairs if p["method"] == m and p["scene"].rsplit("-s", 1)[0] == k]
+                    sel = [p for p in self.pairs if (p["condition"], p["method"]) == (c, m)
+                           and p["scene"].rsplit("-s", 1)[0] == k]
                     ok = [p["right"] for p in sel if p["error_ms"] is not None]
                     cells.append(f"{100 * np.mean(ok):.0f} % ({len(ok)})" if ok else "—")
-                out.append(f"| {m} | " + " | ".join(cells) + " |")
+                out.append(f"| {c} | {m} | " + " | ".join(cells) + " |")
         out.append("")
         return "\n".join(out)
 
@@ -137,16 +141,62 @@ def load_audio_worlds(cache_dir: str, *, kinds=KINDS, seeds=SEEDS, seconds: floa
     return out
 
 
-def _summarise(method: str, pairs: list[dict], seconds: float) -> dict:
+HARD = ("per camera: a room (exponentially decaying noise reverb, RT60 0.3–0.8 s), a microphone low-pass at "
+        "1.5–5 kHz, gain 0.3–1, background noise (std 0.02) and 50 Hz hum; the last camera's microphone muted "
+        "(digital silence)")
+
+
+def degrade_world(sc, truth: dict, folder: str, *, seed: int = 0) -> tuple:
+    """A copy of a rendered world whose sound is hard (see :data:`HARD`); picture and truth
+    unchanged. Cached: an existing copy with the same source truth is reused."""
+    from scipy.signal import butter, fftconvolve, sosfilt
+
+    from videosync.embed.audio import read_audio
+    from videosync.synth._signals import rng_for
+    from videosync.synth.render import AUDIO_RATE
+    from videosync.testing.audio import mux_audio
+
+    os.makedirs(folder, exist_ok=True)
+    marker = os.path.join(folder, "truth.json")
+    paths = tuple(os.path.join(folder, os.path.basename(p)) for p in sc.paths)
+    if os.path.exists(marker) and all(os.path.exists(p) for p in paths):
+        with open(marker) as f:
+            if json.load(f).get("generator", {}).get("params_hash") == truth["generator"]["params_hash"]:
+                return sc.__class__(folder, paths, truth, marker, cached=True), truth
+    sr = AUDIO_RATE
+    for k, (src, dst) in enumerate(zip(sc.paths, paths)):
+        _, x = read_audio(src, 0.0, 1e9, sample_rate_hz=sr)
+        if k == len(paths) - 1:
+            y = np.zeros_like(x)
+        else:
+            rng = rng_for(seed, "hard-audio", k)
+            rt60 = rng.uniform(0.2, 0.6)
+            t = np.arange(int(rt60 * sr)) / sr
+            ir = rng.normal(0, 1, t.size) * np.exp(-6.9 * t / rt60) * 0.03
+            ir[0] = 1.0  # direct sound
+            y = fftconvolve(x, ir)[: x.size]
+            y = sosfilt(butter(4, rng.uniform(1500, 5000), fs=sr, output="sos"), y) * rng.uniform(0.3, 1.0)
+            n = np.arange(x.size) / sr
+            y = y + rng.normal(0, 0.01, x.size) + 0.05 * np.sin(2 * np.pi * 50 * n + rng.uniform(0, 6.3))
+            y = np.clip(y, -1, 1)
+        mux_audio(src, dst, y.astype(np.float32), sample_rate_hz=sr)
+    with open(marker, "w") as f:
+        json.dump({**truth, "hard_audio": HARD}, f, indent=1)
+    return sc.__class__(folder, paths, truth, marker, cached=False), truth
+
+
+def _summarise(condition: str, method: str, pairs: list[dict], seconds: float) -> dict:
     got = [p for p in pairs if p["error_ms"] is not None]
     err = np.array([abs(p["error_ms"]) for p in got])
     conf = [p for p in got if p["confident"] is not None]
     confident = [p for p in conf if p["confident"]]
     return {
-        "method": method, "pairs": len(pairs), "answered": len(got),
+        "condition": condition, "method": method, "pairs": len(pairs), "answered": len(got),
         "within_1_frame": float(np.mean([p["right"] for p in got])) if got else None,
         "median_abs_ms": float(np.median(err)) if got else None,
         "p90_abs_ms": float(np.percentile(err, 90)) if got else None,
+        "median_right_ms": float(np.median([abs(p["error_ms"]) for p in got if p["right"]]))
+        if any(p["right"] for p in got) else None,
         "max_abs_ms": float(np.max(err)) if got else None,
         "confident": float(len(confident) / len(conf)) if conf else None,
         "errors_among_confident": float(np.mean([not p["right"] for p in confident])) if confident else None,
@@ -174,8 +224,8 @@ def _tools_unavailable() -> str | None:
     return None
 
 
-def run_audio_bench(worlds, *, tools: bool = True, progress=None) -> AudioBenchReport:
-    """Every method on every camera pair of ``worlds`` ([(scene, truth)])."""
+def run_audio_bench(worlds, *, condition: str = "clean", tools: bool = True, progress=None) -> AudioBenchReport:
+    """Every method on every camera pair of ``worlds`` ([(scene, truth)]); rows labelled ``condition``."""
     from videosync.embed import EMBEDDERS
     from videosync.fusion import measure_pairs
     from videosync.io import probe
@@ -220,29 +270,29 @@ def run_audio_bench(worlds, *, tools: bool = True, progress=None) -> AudioBenchR
             for i, j, est in measured:
                 err = (est.offset_seconds - (offs[j] - offs[i])) * 1000.0
                 per_method[name].append({
-                    "method": name, "scene": truth["scene"], "a": cams[i], "b": cams[j],
+                    "condition": condition, "method": name, "scene": truth["scene"], "a": cams[i], "b": cams[j],
                     "truth_seconds": offs[j] - offs[i], "found_seconds": est.offset_seconds,
                     "confidence": est.confidence, "error_ms": err, "right": abs(err) / 1000.0 * fps[i] <= 1.0,
                     "confident": est.confidence >= 0.5,
                 })
     for name, cues, _ in methods:
         embedded = sum(embed_seconds[c] for c in cues)
-        report.rows.append(_summarise(name, per_method[name], seconds[name] + embedded))
+        report.rows.append(_summarise(condition, name, per_method[name], seconds[name] + embedded))
         report.pairs += per_method[name]
     report.notes.append(
-        f"embedding (once per video, included above): visual {embed_seconds['visual']:.1f} s, audio "
+        f"{condition} sound: embedding (once per video, included above): visual {embed_seconds['visual']:.1f} s, audio "
         f"{embed_seconds['audio']:.1f} s for {len(cache) // 2} videos of 10 s")
     if tools:
         why = _tools_unavailable()
         if why:
             report.notes.append(f"audio-offset-finder and syncstart not run: {why}")
         else:
-            _run_tools(all_pairs, report, progress)
+            _run_tools(all_pairs, report, condition, progress)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _run_tools(all_pairs, report: AudioBenchReport, progress) -> None:
+def _run_tools(all_pairs, report: AudioBenchReport, condition: str, progress) -> None:
     py = _tools_python()
     lines = "".join(json.dumps([a, b]) + "\n" for _, _, a, b, _, _ in all_pairs)
     if progress:
@@ -252,13 +302,13 @@ def _run_tools(all_pairs, report: AudioBenchReport, progress) -> None:
     outs = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
     if r.returncode != 0 or len(outs) != len(all_pairs):
         tail = (r.stderr.strip().splitlines() or ["no output"])[-1]
-        report.notes.append(f"audio-offset-finder and syncstart failed ({len(outs)}/{len(all_pairs)} pairs): {tail}")
+        report.notes.append(f"{condition} sound: audio-offset-finder and syncstart failed ({len(outs)}/{len(all_pairs)} pairs): {tail}")
         return
     aof, sst = [], []
     t_aof = t_sst = 0.0
     errors: dict[str, set] = {"audio-offset-finder": set(), "syncstart": set()}
     for (sc, truth, a, b, true, fps), o in zip(all_pairs, outs):
-        base = {"scene": truth["scene"], "a": os.path.basename(a)[:-4], "b": os.path.basename(b)[:-4],
+        base = {"condition": condition, "scene": truth["scene"], "a": os.path.basename(a)[:-4], "b": os.path.basename(b)[:-4],
                 "truth_seconds": true}
         t_aof += o["aof_seconds"]
         t_sst += o["syncstart_seconds"]
@@ -286,10 +336,10 @@ def _run_tools(all_pairs, report: AudioBenchReport, progress) -> None:
             sst.append({**base, "method": "syncstart", "found_seconds": found, "error_ms": err,
                         "right": abs(err) / 1000.0 * fps <= 1.0, "confident": None, "confidence": None})
     for name, rows, secs in (("audio-offset-finder", aof, t_aof), ("syncstart", sst, t_sst)):
-        report.rows.append(_summarise(name, rows, secs))
+        report.rows.append(_summarise(condition, name, rows, secs))
         report.pairs += rows
         for e in sorted(errors[name])[:3]:
-            report.notes.append(f"{name} failed on some pairs: {e}")
+            report.notes.append(f"{condition} sound: {name} failed on some pairs: {e}")
     version = subprocess.run([py, "-c", "import importlib.metadata as m; print(m.version('audio-offset-finder'), "
                               "m.version('syncstart'))"], capture_output=True, text=True).stdout.split()
     if len(version) == 2:
@@ -306,7 +356,15 @@ def entry(data_root: str, cache: str, progress=None):
     if not ok:
         return f"MuJoCo rendering unavailable ({why})"
     worlds = load_audio_worlds(cache, progress=progress)
-    return run_audio_bench(worlds, progress=progress)
+    report = run_audio_bench(worlds, condition="clean", progress=progress)
+    hard = [degrade_world(sc, truth, sc.folder + "-hard", seed=k) for k, (sc, truth) in enumerate(worlds)]
+    more = run_audio_bench(hard, condition="hard", progress=progress)
+    report.rows += more.rows
+    report.pairs += more.pairs
+    report.notes += [n for n in more.notes if n not in report.notes]
+    report.notes.append(f"hard sound: {HARD}.")
+    report.seconds += more.seconds
+    return report
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -35,7 +35,8 @@ class GccResult:
     lag_seconds: float
     """b[t + lag] ≈ a[t]: b's signal is a's delayed by ``lag_seconds`` (positive: later in b)."""
     psr: float
-    """Peak-to-sidelobe ratio: (peak − mean) / std of the correlation away from the peak."""
+    """Peak-to-sidelobe ratio: (peak − mean) / std of the correlation at every other lag
+    (farther than 2 ms from the peak)."""
     peak: float
     """The normalised correlation at the peak (1 would be a perfect delayed copy)."""
 
@@ -99,8 +100,11 @@ def gcc_phat(a: np.ndarray, b: np.ndarray, sample_rate_hz: float, *, min_lag_sec
         if den < 0:
             frac = float(np.clip(0.5 * (rf[j - 1] - rf[j + 1]) / den, -0.5, 0.5))
     lag = float(fine[j] + frac / _FINE)
-    away = ok & (np.abs(lags - lags[k]) > max(2, int(0.002 * sr)))
-    side = r[away] if away.sum() > 8 else r[ok]
+    # Side lobes: every lag the windows allow except ±2 ms around the peak (a noise floor
+    # measured on the search window alone would count the peak's own reflections).
+    span = (lags > -a.size) & (lags < b.size)
+    away = span & (np.abs(lags - lags[k]) > max(2, int(0.002 * sr)))
+    side = r[away] if away.sum() > 8 else r[span]
     sd = float(np.std(side))
     psr = float((rf[j] - np.mean(side)) / sd) if sd > 0 else 0.0
     peak = float(rf[j] * n / max(1, 2 * int(np.count_nonzero(w))))
@@ -112,7 +116,7 @@ class GccPhatRefiner(Refiner):
     summary = "GCC-PHAT on the raw sound near the coarse offset: sub-millisecond audio refinement"
 
     def __init__(self, *, sample_rate_hz: int = 16000, window_seconds: float = 20.0, search_seconds: float = 0.05,
-                 min_psr: float = 8.0, beta: float = 1.0) -> None:
+                 min_psr: float = 10.0, beta: float = 1.0) -> None:
         self.sample_rate_hz = check_number("GccPhatRefiner", "sample_rate_hz", sample_rate_hz, low=2000,
                                            high=192000, integer=True)
         self.window_seconds = check_number("GccPhatRefiner", "window_seconds", window_seconds, low=0.5)
