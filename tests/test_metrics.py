@@ -38,3 +38,24 @@ def test_naive_expected_mae_matches_paper():
 def test_rejects_bad_input():
     with pytest.raises(ValueError):
         compute_metrics([1, 2], [1], fps=10)
+
+
+def test_merge_reports_replaces_only_the_sections_run():
+    from videosync.eval.suite import merge_reports
+
+    old = "# B\n\nLast run: `old`\n\n## A\n\nold a\n\n## B\n\nold b\n\n## Gone\n\nx\n"
+    new = "# B\n\nLast run: `new`\n\n## B\n\nnew b\n"
+    out = merge_reports(old, new, ["A", "B", "C"])
+    assert out == "# B\n\nLast run: `new`\n\n## A\n\nold a\n\n## B\n\nnew b\n"
+
+
+def test_auroc_and_reliability():
+    from videosync.eval.metrics import auroc, reliability
+
+    assert auroc([0.9, 0.8, 0.2, 0.1], [True, True, False, False]) == 1.0
+    assert auroc([0.1, 0.2, 0.8, 0.9], [True, True, False, False]) == 0.0
+    assert auroc([0.5, 0.5], [True, False]) == 0.5
+    assert auroc([0.3], [True]) is None
+    rows = reliability([0.1, 0.15, 0.9, 0.95], [False, True, True, True], bins=2)
+    assert [r["pairs"] for r in rows] == [2, 2]
+    assert rows[0]["fraction_correct"] == 0.5 and rows[1]["fraction_correct"] == 1.0

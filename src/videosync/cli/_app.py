@@ -236,8 +236,9 @@ def demo(out, cameras, seed, embedder, predictor):
               help="Also write the results (summary rows and every pair) as JSON here.")
 @click.option("--entry", "entry_filter", default=None, metavar="TEXT",
               help="With --suite: run only the entries whose title contains TEXT (case-insensitive).")
+@click.option("--update", is_flag=True, help="With --suite and -o: replace only the sections run, keep the others.")
 def bench(dataset, data, embedders, predictors, protocol, n_pairs, max_offset_frames, clip_seconds, fractional,
-          leaky_crop, seed, min_overlap, suite, data_root, cache, output, json_path, entry_filter):
+          leaky_crop, seed, min_overlap, suite, data_root, cache, output, json_path, entry_filter, update):
     """Measure embedders × predictors on scenes with known offsets (Markdown table on stdout)."""
     import shlex
 
@@ -258,6 +259,11 @@ def bench(dataset, data, embedders, predictors, protocol, n_pairs, max_offset_fr
         entries_json: list = []
         text = run_suite(entries, data_root=data_root, cache_dir=cache, command=command, progress=log,
                          json_out=entries_json)
+        if output and update and os.path.isfile(output):
+            from videosync.eval.suite import merge_reports
+
+            with open(output) as f:
+                text = merge_reports(f.read(), text, [e.title for e in STANDARD])
         if output:
             atomic_write(output, text.encode())
         if json_path:
