@@ -24,11 +24,16 @@ missing ones.
 
 Who is followed
 ---------------
-MediaPipe's legacy pose solution follows **one** person per video. The identity rule is
-therefore the simplest one: in each camera, the person MediaPipe locks onto (normally the
-most prominent). With several people in view, two cameras may follow different people;
-the epipolar score is then poor at every lag and the pair's confidence low, rather than
-wrong. Left/right swaps (MediaPipe in back views) are handled by the predictor.
+MediaPipe's legacy pose solution follows one person. For ``people`` = P > 1, P trackers
+(video mode) run on each frame: tracker 1 on the frame itself, tracker p on the frame with
+the people already found by trackers 1..p−1 in this frame blacked out (their landmarks'
+bounding boxes, enlarged by 15 %). Each tracker keeps its person from frame to frame as
+long as it can, so slot p is a person track that may switch identity when the tracker
+loses its person. Rows hold P slots of K landmarks, slot-major (``3·K·P`` columns).
+Slots are **not** matched between cameras here: which slot of camera A is which slot of
+camera B is decided by the geometric predictor, per frame, as the pairing that best obeys
+the epipolar geometry (the simple identity rule). Left/right swaps (MediaPipe in back
+views) are handled there too.
 
 Caching
 -------
@@ -62,6 +67,55 @@ _MP_MIRROR = {
     1: 4, 2: 5, 3: 6, 7: 8, 9: 10, 11: 12, 13: 14, 15: 16, 17: 18, 19: 20, 21: 22,
     23: 24, 25: 26, 27: 28, 29: 30, 31: 32,
 }
+
+
+def _box_mask(img: np.ndarray, res, grow: float = 0.15) -> None:
+    """Black out (in place) the bounding box of a MediaPipe result's landmarks, enlarged."""
+    h, w = img.shape[:2]
+    lm = res.pose_landmarks.landmark
+    xs = np.array([p.x for p in lm]) * w
+    ys = np.array([p.y for p in lm]) * h
+    x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
+    gx, gy = grow * (x1 - x0) + 4, grow * (y1 - y0) + 4
+    c0, c1 = int(max(0, x0 - gx)), int(min(w, x1 + gx + 1))
+    r0, r1 = int(max(0, y0 - gy)), int(min(h, y1 + gy + 1))
+    if c1 > c0 and r1 > r0:
+        img[r0:r1, c0:c1] = 0
+
+
+def _people_results(frames: Frames, people: int):
+    """``(time, (height, width), [result or None per slot])`` per frame: ``people`` MediaPipe
+    trackers, each on the frame with the earlier slots' people blacked out."""
+    if people == 1:
+        for t, shape, res in mediapipe_results(frames):
+            yield t, shape, [res]
+        return
+    from videosync.embed.pose import _pose_module, _quiet_native_stderr
+
+    mp_pose = _pose_module()
+    with _quiet_native_stderr():
+        trackers = [mp_pose.Pose(static_image_mode=False, model_complexity=1) for _ in range(people)]
+    try:
+        for k, (t, img) in enumerate(frames):
+            if img.ndim == 2:
+                img = np.repeat(img[..., None], 3, axis=2)
+            work = np.ascontiguousarray(img).copy()
+            out = []
+            for tr in trackers:
+                if k == 0:
+                    with _quiet_native_stderr():
+                        res = tr.process(work)
+                else:
+                    res = tr.process(work)
+                if res.pose_landmarks is None:
+                    out.append(None)
+                    continue
+                out.append(res)
+                _box_mask(work, res)
+            yield t, img.shape[:2], out
+    finally:
+        for tr in trackers:
+            tr.close()
 
 
 def landmark_indices(joints: str) -> tuple[int, ...]:
@@ -110,6 +164,8 @@ class LandmarksEmbedder(Embedder):
     joints : {"all", "body"}
         MediaPipe's 33 landmarks, or the nose and the 12 body joints (shoulders, elbows,
         wrists, hips, knees, ankles).
+    people : int
+        Person slots per frame (see "Who is followed"); the cost grows with it.
     min_visibility : float
         Landmarks with a lower MediaPipe visibility are marked missing.
     cache : bool
@@ -123,9 +179,10 @@ class LandmarksEmbedder(Embedder):
     pixel_format = "rgb24"
     default_metric = "cosine"
 
-    def __init__(self, *, joints: str = "all", min_visibility: float = 0.5, cache: bool = True,
+    def __init__(self, *, joints: str = "all", people: int = 3, min_visibility: float = 0.5, cache: bool = True,
                  max_side: int = 512) -> None:
         super().__init__(max_side=max_side)
+        self.people = check_number("LandmarksEmbedder", "people", people, low=1, high=8, integer=True)
         self.joints = check_choice("LandmarksEmbedder", "joints", joints, ("all", "body"))
         self.min_visibility = check_number("LandmarksEmbedder", "min_visibility", min_visibility, low=0.0, high=1.0)
         if not isinstance(cache, bool):
@@ -140,22 +197,25 @@ class LandmarksEmbedder(Embedder):
 
     @classmethod
     def test_params(cls):
-        return [{"max_side": 128, "cache": False}, {"joints": "body", "max_side": 96, "cache": False}]
+        return [{"max_side": 128, "cache": False}, {"joints": "body", "people": 1, "max_side": 96, "cache": False}]
 
     def _embed(self, frames: Frames, info: VideoInfo) -> Embedding:
         idx = list(landmark_indices(self.joints))
         times, rows = [], []
-        for t, (h, w), res in mediapipe_results(frames):
+        for t, shape, results in _people_results(frames, self.people):
+            h, w = shape
             times.append(t)
-            p = np.full((len(idx), 2), np.nan)
-            if res.pose_landmarks is not None:
+            side = float(max(h, w))
+            p = np.full((self.people, len(idx), 2), np.nan)
+            for s, res in enumerate(results):
+                if res is None or res.pose_landmarks is None:
+                    continue
                 lm = res.pose_landmarks.landmark
-                side = float(max(h, w))
                 for k, i in enumerate(idx):
                     if lm[i].visibility >= self.min_visibility:
-                        p[k] = (lm[i].x * w / side, lm[i].y * h / side)
-            rows.append(p)
-        pts = np.stack(rows) if rows else np.zeros((0, len(idx), 2))
+                        p[s, k] = (lm[i].x * w / side, lm[i].y * h / side)
+            rows.append(p.reshape(-1, 2))
+        pts = np.stack(rows) if rows else np.zeros((0, self.people * len(idx), 2))
         feats = pack_landmarks(pts)
         valid = np.isfinite(pts).all(axis=2).any(axis=1)
         return Embedding(np.asarray(times, np.float64), feats.astype(np.float32), valid=valid,
@@ -188,7 +248,7 @@ class LandmarksEmbedder(Embedder):
         except OSError:
             return None
         key = json.dumps([_CACHE_VERSION, os.path.abspath(os.fspath(path)), st.st_size, st.st_mtime_ns,
-                          self.joints, self.min_visibility, self.max_side])
+                          self.joints, self.people, self.min_visibility, self.max_side])
         digest = hashlib.sha256(key.encode()).hexdigest()[:24]
         root = os.environ.get("VIDEOSYNC_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "videosync")
         return os.path.join(root, "landmarks", f"{digest}.npz")

@@ -113,13 +113,17 @@ def _sampson_batch(F: np.ndarray, xa: np.ndarray, xb: np.ndarray) -> np.ndarray:
 
 
 def fit_fundamental(pa: np.ndarray, pb: np.ndarray, *, threshold: float = 0.003, hypotheses: int = 256,
-                    seed: int = 0) -> np.ndarray | None:
+                    groups: np.ndarray | None = None, seed: int = 0) -> np.ndarray | None:
     """Robust fundamental matrix from matching points (F with x_bᵀ F x_a = 0), or None.
 
     MSAC: ``hypotheses`` random 8-point solutions (Hartley-normalised, evaluated together),
     the one with the lowest truncated cost (distances capped at ``threshold``, in the
     points' unit) is refined by least squares on its inliers, twice. Deterministic for a
     given ``seed``. Fewer than 8 points or a degenerate configuration gives None.
+
+    ``groups`` (P,) int, optional: each hypothesis draws its 8 points from one group (e.g.
+    one candidate pairing of a person in a with a person in b), so pooled candidate
+    pairings of which only some are right still give all-inlier samples.
     """
     pa = np.asarray(pa, dtype=np.float64)
     pb = np.asarray(pb, dtype=np.float64)
@@ -130,7 +134,15 @@ def fit_fundamental(pa: np.ndarray, pb: np.ndarray, *, threshold: float = 0.003,
     na = pa @ Ta[:2, :2].T + Ta[:2, 2]
     nb = pb @ Tb[:2, :2].T + Tb[:2, 2]
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, (hypotheses, 8)) if n > 8 else np.arange(8)[None]
+    if groups is None or n <= 8:
+        idx = rng.integers(0, n, (hypotheses, 8)) if n > 8 else np.arange(8)[None]
+    else:
+        members = [np.flatnonzero(groups == g) for g in np.unique(groups)]
+        members = [m for m in members if len(m) >= 8]
+        if not members:
+            return None
+        pick = rng.integers(0, len(members), hypotheses)
+        idx = np.stack([members[g][rng.integers(0, len(members[g]), 8)] for g in pick])
     with np.errstate(all="ignore"):
         Fn = _eight_point(na[idx], nb[idx])
         F = np.einsum("ji,hjk,kl->hil", Tb, Fn, Ta)  # Tbᵀ F Ta: back to the points' unit
@@ -162,6 +174,61 @@ def _robust(x: np.ndarray, statistic: str) -> float:
     return float(np.mean(np.partition(x, k - 1)[:k]))
 
 
+def _quiet_nanmedian(x: np.ndarray, axis: int) -> np.ndarray:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(x, axis=axis)
+
+
+def _held_out(F, At, Bt, mirror, min_pair_points):
+    """Sampson distances of the held-out rows under F, persons paired per row.
+
+    At (nt, Sa, K, 2), Bt (nt, Sb, K, 2) → list of distance arrays of the chosen pairings."""
+    nt, sa, k, _ = At.shape
+    sb = Bt.shape[1]
+    d = np.full((sa, sb, nt, k), np.nan)
+    fa = np.isfinite(At).all(axis=3)
+    fb = np.isfinite(Bt).all(axis=3)
+    variants = [Bt] if mirror is None else [Bt, Bt[:, :, mirror]]
+    for p in range(sa):
+        for q in range(sb):
+            best = None
+            for v in variants:
+                m = fa[:, p] & np.isfinite(v[:, q]).all(axis=2)
+                if not m.any():
+                    continue
+                dv = np.full((nt, k), np.nan)
+                dv[m] = sampson_distance(F, At[:, p][m], v[:, q][m])
+                if best is None:
+                    best = dv
+                else:  # per row: keep the side assignment with the lower median (and enough points)
+                    use = (_quiet_nanmedian(dv, 1) < _quiet_nanmedian(best, 1)) & (
+                        np.isfinite(dv).sum(1) >= 0.8 * np.isfinite(best).sum(1))
+                    best = np.where(use[:, None], dv, best)
+            if best is not None:
+                d[p, q] = best
+    cnt = np.isfinite(d).sum(axis=3)  # (sa, sb, nt)
+    med = np.where(cnt >= min_pair_points, _quiet_nanmedian(d, 3), np.inf)
+    out = []
+    if sa == 1 and sb == 1:
+        keep = np.isfinite(med[0, 0])
+        return [d[0, 0][keep][np.isfinite(d[0, 0][keep])]]
+    for r in range(nt):  # greedy one-to-one pairing of the row's people by median distance
+        order = np.argsort(med[:, :, r], axis=None)
+        used_a, used_b = set(), set()
+        for flat in order:
+            p, q = divmod(int(flat), sb)
+            if not np.isfinite(med[p, q, r]) or p in used_a or q in used_b:
+                continue
+            used_a.add(p)
+            used_b.add(q)
+            x = d[p, q, r]
+            out.append(x[np.isfinite(x)])
+    return out
+
+
 def alignment_error(
     A: np.ndarray,
     B: np.ndarray,
@@ -178,9 +245,13 @@ def alignment_error(
 
     Parameters
     ----------
-    A, B : np.ndarray [shape=(n, K, 2)]
-        Point k of row i in A and in B are taken to be the same 3-D point at the same
-        instant; NaN where missing.
+    A, B : np.ndarray [shape=(n, K, 2) or (n, S, K, 2)]
+        Row i of A and row i of B are the same instant. Without a person axis, point k
+        of A and of B are the same 3-D point. With S person slots per view, point k of
+        person p in A matches point k of *some* person q in B: F is fitted on all
+        candidate pairings pooled (samples drawn within one pairing), and each held-out
+        row pairs its people one-to-one, greedily by median Sampson distance. NaN where
+        missing.
     window : int, optional
         Rows per time window with its own F (moving cameras); None: one F for all rows.
     mirror : np.ndarray [shape=(K,)], optional
@@ -193,10 +264,15 @@ def alignment_error(
         The robust held-out Sampson distance (NaN when too few points) and how many
         held-out points it rests on.
     """
-    n = A.shape[0]
-    ok = np.isfinite(A).all(axis=2) & np.isfinite(B).all(axis=2)
+    if A.ndim == 3:
+        A, B = A[:, None], B[:, None]
+    n, sa = A.shape[:2]
+    sb = B.shape[1]
+    fa = np.isfinite(A).all(axis=3)  # (n, sa, K)
+    fb = np.isfinite(B).all(axis=3)
     starts = [0] if window is None or window >= n else list(range(0, max(1, n - window // 2), window))
     errs = []
+    rng = np.random.default_rng(0)
     for s in starts:
         e = n if window is None else min(n, s + window)
         if window is not None and e - s < max(4, window // 2) and s > 0:
@@ -205,35 +281,29 @@ def alignment_error(
         for fit_par in (0, 1):
             fit = rows[rows % 2 == fit_par]
             test = rows[rows % 2 != fit_par]
-            mf = ok[fit]
-            if mf.sum() < min_points // 2 or ok[test].sum() < 4:
+            pa, pb, g = [], [], []
+            for p in range(sa):
+                for q in range(sb):
+                    m = fa[fit, p] & fb[fit, q]
+                    if m.sum() >= 8:
+                        pa.append(A[fit, p][m])
+                        pb.append(B[fit, q][m])
+                        g.append(np.full(int(m.sum()), p * sb + q))
+            if not pa:
                 continue
-            pa, pb = A[fit][mf], B[fit][mf]
-            if len(pa) > max_points:
-                pick = np.random.default_rng(len(pa)).choice(len(pa), max_points, replace=False)
-                pa, pb = pa[pick], pb[pick]
-            F = fit_fundamental(pa, pb, threshold=threshold, hypotheses=hypotheses)
+            pa, pb, g = np.concatenate(pa), np.concatenate(pb), np.concatenate(g)
+            if len(pa) < min_points // 2:
+                continue
+            cap = max_points * min(sa, sb)
+            if len(pa) > cap:
+                pick = rng.choice(len(pa), cap, replace=False)
+                pa, pb, g = pa[pick], pb[pick], g[pick]
+            F = fit_fundamental(pa, pb, threshold=threshold, hypotheses=hypotheses,
+                                groups=g if sa * sb > 1 else None)
             if F is None:
                 continue
-            At, Bt = A[test], B[test]
-            mt = ok[test]
-            d = np.full(mt.shape, np.nan)
-            d[mt] = sampson_distance(F, At[mt], Bt[mt])
-            if mirror is not None:
-                Bm = Bt[:, mirror]
-                mm = np.isfinite(At).all(axis=2) & np.isfinite(Bm).all(axis=2)
-                dm = np.full(mm.shape, np.nan)
-                if mm.any():
-                    dm[mm] = sampson_distance(F, At[mm], Bm[mm])
-                with np.errstate(all="ignore"):
-                    import warnings
-
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore", RuntimeWarning)
-                        use_m = (np.nanmedian(dm, axis=1) < np.nanmedian(d, axis=1)) & (
-                            mm.sum(axis=1) >= 0.8 * mt.sum(axis=1))
-                d = np.where(use_m[:, None], dm, d)
-            errs.append(d[np.isfinite(d)])
+            errs += _held_out(F, A[test], B[test], mirror, min_pair_points=5)
+    errs = [x for x in errs if x.size]
     if not errs:
         return float("nan"), 0
     allerr = np.concatenate(errs)
@@ -242,9 +312,19 @@ def alignment_error(
     return _robust(allerr, statistic), int(allerr.size)
 
 
+def _slots(columns: int) -> tuple[int, int]:
+    """(person slots, landmarks per slot) of a row of ``columns`` (x, y, present) columns:
+    MediaPipe's 33 landmarks or 13 body points per person, else one slot of generic points."""
+    k = columns // 3
+    for per in (33, 13):
+        if k % per == 0 and k > 0:
+            return k // per, per
+    return 1, k
+
+
 def _points(grid: Grid) -> np.ndarray | None:
-    """Grid rows → (N, K, 2) points (NaN where missing or the row is invalid), or None if the
-    features are not (x, y, present) triples."""
+    """Grid rows → (N, S, K, 2) points (NaN where missing or the row is invalid), or None if
+    the features are not (x, y, present) triples."""
     f = grid.features
     if f.ndim != 2 or f.shape[1] < 3 or f.shape[1] % 3:
         return None
@@ -253,7 +333,9 @@ def _points(grid: Grid) -> np.ndarray | None:
     if np.any((pres < -1e-6) | (pres > 1 + 1e-6)):
         return None
     ok = (pres >= 1 - 1e-6) & grid.valid[:, None]
-    return np.where(ok[..., None], r[..., :2], np.nan)
+    pts = np.where(ok[..., None], r[..., :2], np.nan)
+    s, k = _slots(f.shape[1])
+    return pts.reshape(pts.shape[0], s, k, 2)
 
 
 def _shifted(grid: Grid, shift: float, n: int) -> np.ndarray:
@@ -266,7 +348,8 @@ def _shifted(grid: Grid, shift: float, n: int) -> np.ndarray:
     if w < 1e-9:
         w = 0.0
     j0 = np.arange(n) + base
-    out = np.full((n, f.shape[1] // 3, 2), np.nan)
+    s, k = _slots(f.shape[1])
+    out = np.full((n, s, k, 2), np.nan)
     inside = (j0 >= 0) & (j0 + (1 if w > 0 else 0) < m)
     if not inside.any():
         return out
@@ -331,7 +414,7 @@ class EpipolarPredictor(Predictor):
     def _predict(self, sim: SimilarityMatrix, search: SearchRange) -> OffsetEstimate:
         A = _points(sim.grid_a)
         Bp = _points(sim.grid_b)
-        if A is None or Bp is None or A.shape[1] != Bp.shape[1]:
+        if A is None or Bp is None or A.shape[2] != Bp.shape[2]:
             return OffsetEstimate(0.0, 0.0, details={
                 "reason": "the embedding's rows are not (x, y, present) correspondences (use embedder 'landmarks')"})
         step = sim.step_seconds
@@ -346,7 +429,7 @@ class EpipolarPredictor(Predictor):
         if self.mirror:
             from videosync.embed.landmarks import landmark_indices, mirror_permutation
 
-            k = A.shape[1]
+            k = A.shape[2]
             if k in (33, 13):
                 mirror = mirror_permutation(landmark_indices("all" if k == 33 else "body"))
         # Coarse: every allowed whole lag with a cheap fit; fine: the best few peaks and their
