@@ -106,6 +106,8 @@ def sync(
     metric = metric or emb_obj.default_metric
     pair_list = _pairs(n, pairs)
     cues = check_cues(cues)
+    if drift and cues != ("visual",):
+        raise InvalidParameterError("drift is fitted on the visual cue only; use cues=('visual',) with drift")
 
     infos: list[VideoInfo] = [probe(p) for p in paths]  # fail fast on bad input
     embeddings: list[Embedding] = []
