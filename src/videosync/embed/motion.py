@@ -53,18 +53,14 @@ class MotionEmbedder(Embedder):
         prev = None
         prev_t = None
         times, rows = [], []
+        plan = None
         for t, img in frames:
             cur = img.astype(np.float32) * (1.0 / 255.0)
             if prev is not None:
                 d = np.abs(cur - prev)
-                h, w = d.shape
-                cells = []
-                for g in levels:
-                    ys = np.linspace(0, h, g + 1).astype(int)
-                    xs = np.linspace(0, w, g + 1).astype(int)
-                    rs = np.add.reduceat(np.add.reduceat(d, ys[:-1], axis=0), xs[:-1], axis=1)
-                    cells.append((rs / np.maximum(np.outer(np.diff(ys), np.diff(xs)), 1)).ravel())
-                rows.append(np.concatenate(cells))
+                if plan is None or plan[0] != d.shape:
+                    plan = (d.shape, _cell_plan(d.shape, levels))
+                rows.append(_cell_means(d, plan[1]))
                 times.append(0.5 * (t + prev_t))
             prev, prev_t = cur, t
         x = np.array(rows, dtype=np.float64)
@@ -74,3 +70,36 @@ class MotionEmbedder(Embedder):
         if keys is not None and len(keys) == len(rows) + 1 and np.mean(keys) < 0.5:
             valid = ~np.asarray(keys[1:], dtype=bool)  # row r spans frames r and r + 1
         return Embedding(np.array(times), np.log(x + eps), valid=valid, channels_correspond=(levels == [1]))
+
+
+def _cell_plan(shape: tuple[int, int], levels: list[int]):
+    """Cell borders per grid level, computed once per frame size (the per-frame work is then
+    one pair of ``reduceat`` on the finest grid; coarser grids whose borders are a subset of
+    the finest grid's, as 1×1 and 2×2 are of 4×4, are sums of its cells)."""
+    h, w = shape
+    finest = max(levels)
+    fy = np.linspace(0, h, finest + 1).astype(int)
+    fx = np.linspace(0, w, finest + 1).astype(int)
+    out = []
+    for g in levels:
+        ys = np.linspace(0, h, g + 1).astype(int)
+        xs = np.linspace(0, w, g + 1).astype(int)
+        area = np.maximum(np.outer(np.diff(ys), np.diff(xs)), 1)
+        iy, ix = np.searchsorted(fy, ys), np.searchsorted(fx, xs)
+        nested = np.array_equal(fy[iy], ys) and np.array_equal(fx[ix], xs)
+        out.append((g, ys, xs, area, (iy[:-1], ix[:-1]) if nested else None))
+    return fy, fx, out
+
+
+def _cell_means(d: np.ndarray, plan) -> np.ndarray:
+    """Mean of ``d`` over every cell of every grid level, levels concatenated (finest sums reused)."""
+    fy, fx, levels = plan
+    fine = np.add.reduceat(np.add.reduceat(d, fy[:-1], axis=0), fx[:-1], axis=1).astype(np.float64)
+    cells = []
+    for g, ys, xs, area, nested in levels:
+        if nested is not None:
+            rs = np.add.reduceat(np.add.reduceat(fine, nested[0], axis=0), nested[1], axis=1)
+        else:
+            rs = np.add.reduceat(np.add.reduceat(d, ys[:-1], axis=0), xs[:-1], axis=1)
+        cells.append((rs / area).ravel())
+    return np.concatenate(cells)

@@ -57,6 +57,7 @@ def solve_offsets(
     tolerance_seconds: float = 0.15,
     min_confidence: float = 0.05,
     iterations: int = 20,
+    initial_offsets_seconds: np.ndarray | None = None,
 ) -> Solution:
     """Robust weighted least squares for camera offsets.
 
@@ -71,6 +72,10 @@ def solve_offsets(
         not used (a pair's own ``tolerance_seconds`` overrides it).
     min_confidence : float
         Pairs below this confidence are not used at all.
+    initial_offsets_seconds : (N,) array, optional
+        A starting guess (e.g. from a consistency-checked spanning tree): the robust weights
+        start from its residuals, so gross outliers (tens of seconds) have no pull from the
+        first iteration. Default: start from the plain weighted least-squares solution.
     """
     check_number("solve_offsets", "n_cameras", n_cameras, low=1, integer=True)
     check_number("solve_offsets", "reference", reference, low=0, high=n_cameras - 1, integer=True)
@@ -86,6 +91,10 @@ def solve_offsets(
 
     x = np.zeros(n_cameras)
     robust = np.ones(p)
+    if initial_offsets_seconds is not None and p:
+        x0 = np.asarray(initial_offsets_seconds, dtype=float)
+        x = x0 - x0[reference]
+        robust = 1.0 / (1.0 + ((o - (x[b] - x[a])) / tol) ** 2)
     if p:
         for _ in range(iterations):
             w = base_w * robust

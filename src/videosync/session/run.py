@@ -149,24 +149,16 @@ def sync_session(
         x for p in pairs if p.match.confidence >= edge_confidence for x in (p.i, p.j)}
     measure([p for p in candidates if p not in done and (p[0] in lonely or p[1] in lonely)])
 
-    ref_clip = _reference_clip(len(clips), pairs, clips, edge_confidence)
+    # A consistency-checked spanning forest (rate 1) picks the main group and its reference clip,
+    # whose camera's clock becomes the session clock.
+    x0, group = _consistent_forest(clips, _edges(pairs, clips, np.zeros(len(layout))), edge_confidence)
+    ref_clip = _reference_clip(clips, pairs, group, edge_confidence)
     eps_ppm, rate_known = _camera_rates(len(layout), clips, pairs, clips[ref_clip].camera, min_confidence) \
         if drift else (np.zeros(len(layout)), np.ones(len(layout), bool))
     rate = 1.0 / (1.0 + eps_ppm * 1e-6)  # session seconds per camera second
 
-    edges: list[PairMeasurement] = []
-    kinds: list[str] = []
-    for p in pairs:
-        a, b = clips[p.i].camera, clips[p.j].camera
-        delta = (1.0 + eps_ppm[b] * 1e-6) / (1.0 + eps_ppm[a] * 1e-6) - 1.0
-        fit = p.match.fit
-        o_mid = fit.offset_at(p.t_mid) if (fit is not None and fit.n_inliers) else p.match.offset_seconds
-        if fit is not None and fit.n_inliers and not fit.fitted_rate:
-            o_mid = fit.offset_seconds
-        o0 = o_mid - delta * p.t_mid  # offset at clip i's local 0, with the cameras' rates
-        tol = max(0.15, 1.5 / min(clips[p.i].fps, clips[p.j].fps))
-        edges.append(PairMeasurement(p.i, p.j, rate[b] * o0, p.match.confidence, tol))
-        kinds.append("measured")
+    edges = _edges(pairs, clips, eps_ppm)
+    meta_edges: list[PairMeasurement] = []
     if metadata_confidence > 0:
         for k, members in enumerate(cam_clips):
             for i, j in zip(members, members[1:]):
@@ -174,46 +166,53 @@ def sync_session(
                 if mi is None or mj is None or mi.source is None or mi.source != mj.source:
                     continue
                 d = mj.record_start_seconds - mi.record_start_seconds
-                edges.append(PairMeasurement(i, j, -rate[k] * d, metadata_confidence,
-                                             METADATA_TOLERANCE[mi.source]))
-                kinds.append(f"metadata:{mi.source}")
-    sol = solve_offsets(len(clips), edges, reference=ref_clip, tolerance_seconds=0.15,
-                        min_confidence=edge_confidence) if clips else None
-
-    measured_used = np.zeros(len(clips), bool)
-    meta_used = np.zeros(len(clips), bool)
-    evidence = np.ones(len(clips))  # prod(1 - c) over used measured pairs
-    for e, kind, used in zip(edges, kinds, sol.pair_used if sol else []):
-        if not used:
-            continue
-        for x in (e.a, e.b):
-            if kind == "measured":
+                meta_edges.append(PairMeasurement(i, j, -rate[k] * d, metadata_confidence,
+                                                  METADATA_TOLERANCE[mi.source]))
+    n_clips = len(clips)
+    sol = solve_offsets(n_clips, edges, reference=ref_clip, tolerance_seconds=0.15,
+                        min_confidence=edge_confidence, initial_offsets_seconds=x0)
+    offsets = np.array(sol.offsets_seconds, dtype=float)
+    connected = np.array(sol.connected, bool)
+    clip_conf = np.array(sol.confidence, dtype=float)
+    measured_used = np.zeros(n_clips, bool)
+    evidence = np.ones(n_clips)  # prod(1 - c) over used measured pairs
+    for e, used in zip(edges, sol.pair_used):
+        if used:
+            for x in (e.a, e.b):
                 measured_used[x] = True
                 evidence[x] *= 1.0 - e.confidence
-            else:
-                meta_used[x] = True
+    meta_placed = np.zeros(n_clips, bool)
+    if meta_edges:
+        # Metadata only places what the measured pairs leave unplaced (a loose prior must not
+        # pull well-measured clips).
+        sol2 = solve_offsets(n_clips, edges + meta_edges, reference=ref_clip, tolerance_seconds=0.15,
+                             min_confidence=edge_confidence, initial_offsets_seconds=offsets)
+        meta_placed = np.array(sol2.connected, bool) & ~(connected & (measured_used | (np.arange(n_clips) == ref_clip)))
+        offsets[meta_placed] = np.asarray(sol2.offsets_seconds)[meta_placed]
+        clip_conf[meta_placed] = np.minimum(np.asarray(sol2.confidence)[meta_placed], metadata_confidence)
+
     starts: list[float | None] = []
     status: list[str] = []
-    conf = np.zeros(len(clips))
+    conf = np.zeros(n_clips)
     reasons: dict[int, str] = {}
     for n, c in enumerate(clips):
-        alone = len(clips) == 1
-        placed = (sol is not None and bool(sol.connected[n]) and c.error is None
-                  and (alone or measured_used[n] or meta_used[n]))
-        starts.append(-float(sol.offsets_seconds[n]) if placed else None)
+        alone = n_clips == 1
+        by_measure = bool(connected[n]) and (alone or measured_used[n])
+        placed = c.error is None and (by_measure or bool(meta_placed[n]))
+        starts.append(-float(offsets[n]) if placed else None)
         if n == ref_clip:
             conf[n] = 1.0 if alone else 1.0 - evidence[n]
         elif placed:
-            conf[n] = float(sol.confidence[n])
+            conf[n] = float(clip_conf[n])
         if not placed:
             status.append("unsynced")
             if c.error is None:
                 reasons[n] = "no match with another camera's clips reached the usable confidence"
-        elif alone or (measured_used[n] and conf[n] >= min_confidence):
+        elif by_measure and (alone or conf[n] >= min_confidence):
             status.append("synced")
         else:
             status.append("low_confidence")
-            reasons[n] = "placed by file metadata only" if not measured_used[n] else "weak match"
+            reasons[n] = "placed by file metadata only" if not by_measure else "weak match"
     reasons.update(_no_overlap(clips, cam_clips, starts, status, conf, rate))
 
     synced = [s for s, st in zip(starts, status) if st == "synced" and s is not None]
@@ -265,7 +264,7 @@ def sync_session(
              "confidence": round(p.match.confidence, 4), "mode": p.match.mode,
              "drift_ppm": round(p.match.drift_ppm, 3), "used": bool(sol.pair_used[k])}
             for k, p in enumerate(pairs)
-        ],
+        ] if clips else [],
         "elapsed_seconds": round(time.perf_counter() - started, 3),
     }
     return SessionResult(tuple(cameras), provenance)
@@ -302,28 +301,86 @@ def _overlap_mid(a: _Clip, b: _Clip, m: PairMatch) -> float:
     return 0.5 * (lo + hi) if hi > lo else 0.0
 
 
-def _reference_clip(n: int, pairs: list[_Pair], clips: list[_Clip], floor: float) -> int:
-    """A clip of the largest group connected by usable pairs (most clips, then duration),
-    the one with the most evidence."""
-    if n == 0:
-        return 0
-    parent = list(range(n))
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    strength = np.zeros(n)
+def _edges(pairs: list[_Pair], clips: list[_Clip], eps_ppm: np.ndarray) -> list[PairMeasurement]:
+    """Measured pairs as constraints on x = −start: x_j − x_i = rate_j · (offset at clip i's local 0)."""
+    out = []
     for p in pairs:
-        if p.match.confidence >= floor:
-            parent[find(p.i)] = find(p.j)
+        a, b = clips[p.i].camera, clips[p.j].camera
+        delta = (1.0 + eps_ppm[b] * 1e-6) / (1.0 + eps_ppm[a] * 1e-6) - 1.0
+        fit = p.match.fit
+        if fit is not None and fit.n_inliers:
+            o_mid = fit.offset_at(p.t_mid) if fit.fitted_rate else fit.offset_seconds
+        else:
+            o_mid = p.match.offset_seconds
+        o0 = o_mid - delta * p.t_mid  # offset at clip i's local 0, with the cameras' rates
+        tol = max(0.15, 1.5 / min(clips[p.i].fps, clips[p.j].fps))
+        out.append(PairMeasurement(p.i, p.j, o0 / (1.0 + eps_ppm[b] * 1e-6), p.match.confidence, tol))
+    return out
+
+
+def _consistent_forest(clips: list[_Clip], edges: list[PairMeasurement], floor: float,
+                       cycle_tolerance: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy spanning forest over clips (x = −start), robust to confidently wrong pairs.
+
+    Pairs are taken by *triangle support* (the confidence of other two-pair paths between the
+    same clips that agree within ``cycle_tolerance``), then by confidence. A pair joins two groups
+    only if no two clips of one camera would then overlap. Returns (x, group id per clip): the
+    starting guess of the robust solve and the groups.
+    """
+    n = len(clips)
+    nbr: dict[int, dict[int, tuple[float, float]]] = {i: {} for i in range(n)}
+    for e in edges:
+        if e.confidence >= floor and e.confidence > nbr[e.a].get(e.b, (0.0, -1.0))[1]:
+            nbr[e.a][e.b] = (e.offset_seconds, e.confidence)
+            nbr[e.b][e.a] = (-e.offset_seconds, e.confidence)
+    ranked = []
+    for a in range(n):
+        for b, (v, c) in nbr[a].items():
+            if b < a:
+                continue
+            support = sum(min(c_ak, nbr[k][b][1]) for k, (v_ak, c_ak) in nbr[a].items()
+                          if k != b and b in nbr[k] and abs(v_ak + nbr[k][b][0] - v) < cycle_tolerance)
+            ranked.append((support, c, a, b, v))
+    ranked.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    x = np.zeros(n)
+    group = np.arange(n)
+    members = {i: [i] for i in range(n)}
+    for _, _, a, b, v in ranked:
+        ga, gb = group[a], group[b]
+        if ga == gb:
+            continue
+        moved = x[members[gb]] + (x[a] + v - x[b])
+        if _would_overlap(clips, members[ga], x[members[ga]], members[gb], moved):
+            continue
+        x[members[gb]] = moved
+        group[members[gb]] = ga
+        members[ga] += members.pop(gb)
+    return x, group
+
+
+def _would_overlap(clips, left, x_left, right, x_right, slack: float = 0.5) -> bool:
+    for i, xi in zip(left, x_left):
+        for j, xj in zip(right, x_right):
+            if clips[i].camera != clips[j].camera:
+                continue
+            lo, hi = max(-xi, -xj), min(-xi + clips[i].duration, -xj + clips[j].duration)
+            if hi - lo > slack:
+                return True
+    return False
+
+
+def _reference_clip(clips: list[_Clip], pairs: list[_Pair], group: np.ndarray, floor: float) -> int:
+    """A clip of the largest group (most clips, then duration), the one with the most evidence."""
+    if not clips:
+        return 0
+    strength = np.zeros(len(clips))
+    for p in pairs:
+        if p.match.confidence >= floor and group[p.i] == group[p.j]:
             strength[p.i] += p.match.confidence
             strength[p.j] += p.match.confidence
     groups: dict[int, list[int]] = {}
-    for x in range(n):
-        groups.setdefault(find(x), []).append(x)
+    for x in range(len(clips)):
+        groups.setdefault(int(group[x]), []).append(x)
     best = max(groups.values(), key=lambda g: (len(g), sum(clips[x].duration for x in g)))
     return max(best, key=lambda x: (strength[x], clips[x].duration))
 
