@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from videosync.eval import fractional_pose
+from videosync.eval import audio_suite, fractional_pose
 from videosync.eval import session_suite
 from videosync.eval.benchmark import BenchReport, markdown, run_cropped, run_pairwise
 from videosync.eval.sesyn_suite import SESYN_DESCRIPTION, SESYN_TITLE, sesyn_entry
@@ -249,6 +249,7 @@ STANDARD: list[SuiteEntry] = [
         _confidence,
     ),
     SuiteEntry(session_suite.TITLE, session_suite.DESCRIPTION, session_suite.session_entry),
+    SuiteEntry(audio_suite.TITLE, audio_suite.DESCRIPTION, audio_suite.entry),
 ]
 
 
@@ -282,12 +283,40 @@ def run_suite(entries, *, data_root: str, cache_dir: str, command: str, progress
     header = [
         "# Benchmarks",
         "",
-        "Written by `videosync bench --suite standard` only; every number below comes from that run of the",
-        "committed code. The naive always-0 predictor is printed beside every result as the integrity",
-        "baseline. Offsets follow the project convention (README).",
+        "Written by `videosync bench --suite standard` only: the whole suite, or some entries with",
+        "`--entry TEXT --update` (which replaces just those sections); every section names the command",
+        "that produced it, and every number comes from that run of the committed code. The naive",
+        "always-0 predictor is printed beside every result as the integrity baseline. Offsets follow",
+        "the project convention (README).",
         "",
-        f"Command: `{command}` — videosync {__version__}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs, {total / 60:.1f} min in all.",
+        f"Last run: `{command}` — videosync {__version__}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, {total / 60:.1f} min.",
         "",
     ]
     return "\n".join(header) + "\n" + "\n".join(parts)
+
+
+def _sections(md: str) -> tuple[str, dict[str, str]]:
+    """(text before the first '## ' heading, {heading title: section text})."""
+    head, sections, title, buf = [], {}, None, []
+    for line in md.splitlines(keepends=True):
+        if line.startswith("## "):
+            if title is not None:
+                sections[title] = "".join(buf)
+            title, buf = line[3:].strip(), [line]
+        elif title is None:
+            head.append(line)
+        else:
+            buf.append(line)
+    if title is not None:
+        sections[title] = "".join(buf)
+    return "".join(head), sections
+
+
+def merge_reports(old_md: str, new_md: str, order: list[str]) -> str:
+    """``old_md`` with the sections of ``new_md`` put in (same title: replaced), in the suite's
+    ``order``; the header is the new one. Sections of titles no longer in the suite are dropped."""
+    _, old = _sections(old_md)
+    header, new = _sections(new_md)
+    parts = [new.get(t) or old.get(t) for t in order]
+    return header + "".join(p if p.endswith("\n") else p + "\n" for p in parts if p)
