@@ -104,7 +104,8 @@ def test_negative_pair_is_unsynced(tmp_path):
 
 
 def test_metadata_orders_clips_and_prunes_pairs(tmp_path):
-    """creation_time tags: record order beats file names; far-apart pairs are not measured."""
+    """creation_time tags: record order beats file names; far-apart pairs are not measured; a group
+    linked to the rest only by record starts is placed by them, as low_confidence."""
     cams = [
         CameraSpec("A", (ClipSpec(0, 12), ClipSpec(1000, 10)), creation_time=True),
         # B's files are named against recording order (clip001 was recorded last).
@@ -117,8 +118,15 @@ def test_metadata_orders_clips_and_prunes_pairs(tmp_path):
     b = [c.path for c in res.cameras[1].clips]
     assert b == [sh.clips[3].path, sh.clips[2].path]
     assert res.provenance["pairs_measured"] < res.provenance["pairs_possible"]
-    for c in res.clips:
-        assert c.status == "synced", c
+    a1, a2 = res.cameras[0].clips
+    b_late, b_early = res.cameras[1].clips[1], res.cameras[1].clips[0]
+    assert a1.status == b_early.status == "synced"
+    # The late pair matches each other but reaches the early group only through creation_time
+    # (1 s resolution): placed, for review, and still exact relative to each other.
+    assert a2.status == b_late.status == "low_confidence"
+    assert a2.details["reason"] == "placed by file metadata only"
+    assert a2.start_seconds == pytest.approx(1000.0, abs=1.0)
+    assert b_late.start_seconds - a2.start_seconds == pytest.approx(2.0, abs=1 / 25)
 
 
 def test_parse_timecode():

@@ -78,6 +78,18 @@ class DriftFit:
     def n_inliers(self) -> int:
         return int(self.inliers.sum())
 
+    @property
+    def drift_stderr_ppm(self) -> float:
+        """Standard error of the rate from the inlier windows' scatter (inf when not fitted).
+
+        Window errors are correlated along the content, so this is a lower bound; it is used
+        to refuse rates from short overlaps (± a few hundred ppm), not as a calibrated interval."""
+        t = self.window_times_seconds[self.inliers]
+        if not self.fitted_rate or t.size < 3 or not math.isfinite(self.residual_seconds):
+            return float("inf")
+        spread = float(np.sqrt(np.sum((t - t.mean()) ** 2)))
+        return float("inf") if spread <= 0 else self.residual_seconds * math.sqrt(t.size / (t.size - 2)) / spread * 1e6
+
     def offset_at(self, t_a_seconds: float) -> float:
         return self.offset_seconds + self.drift_ppm * 1e-6 * float(t_a_seconds)
 
@@ -86,6 +98,7 @@ class DriftFit:
             "offset_seconds": _r(self.offset_seconds),
             "drift_ppm": _r(self.drift_ppm, 3),
             "residual_seconds": _r(self.residual_seconds),
+            "drift_stderr_ppm": _r(self.drift_stderr_ppm, 3),
             "windows": self.n_windows,
             "inliers": self.n_inliers,
             "fitted_rate": self.fitted_rate,
@@ -390,9 +403,22 @@ def solve_rates(
     return np.where(sol.connected, sol.offsets_seconds, 0.0), np.asarray(sol.connected, bool)
 
 
-def rate_evidence(match: PairMatch, min_confidence: float) -> float:
-    """Weight of a pair's fitted rate (0: not usable): confidence × enough agreeing windows."""
+MAX_RATE_STDERR_PPM = 60.0
+"""A pair's rate is used only when its standard error is below this."""
+MIN_RATE_SPAN_SECONDS = 120.0
+"""... and its agreeing windows span at least this much: window offsets wander by ~5–10 ms with
+the content, which over a one-minute span is ±100–200 ppm whatever their scatter says."""
+
+
+def rate_evidence(match: PairMatch, min_confidence: float, max_stderr_ppm: float = MAX_RATE_STDERR_PPM,
+                  min_span_seconds: float = MIN_RATE_SPAN_SECONDS) -> float:
+    """Weight of a pair's fitted rate (0: not usable): confident pair, ≥ 3 agreeing windows
+    spanning ≥ ``min_span_seconds``, rate standard error under ``max_stderr_ppm``; more precise
+    rates weigh more."""
     fit = match.fit
     if fit is None or not fit.fitted_rate or fit.n_inliers < 3 or match.confidence < min_confidence:
         return 0.0
-    return match.confidence * min(1.0, fit.n_inliers / 6)
+    se = fit.drift_stderr_ppm
+    if not se <= max_stderr_ppm or np.ptp(fit.window_times_seconds[fit.inliers]) < min_span_seconds:
+        return 0.0
+    return match.confidence * min(1.0, (0.5 * max_stderr_ppm / max(se, 1e-9)) ** 2)

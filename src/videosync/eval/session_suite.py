@@ -17,8 +17,9 @@ overall, with and without ``drift``:
 * **drift error**: |drift_ppm − truth| over synced clips of the non-reference cameras whose
   rate was measured (a rate needs ≥ 3 agreeing 20 s windows of one pair: clips of about a
   minute leave it unmeasured, and at 300 ppm a minute drifts 18 ms, under a frame);
-* **bucketing**: a clip's true bucket is ``synced`` if it shows the event and overlaps another
-  camera's event clip by ≥ 5 s, else ``unsynced``; the fraction whose status equals it
+* **bucketing**: a clip's true bucket is ``synced`` if it shows the event and belongs to the
+  largest group of clips linked by ≥ 5 s overlaps across cameras (a group that overlaps nothing
+  else cannot be placed by content), else ``unsynced``; the fraction whose status equals it
   (``low_confidence`` counts as not equal), and the counts of *false syncs* (unsynced truth
   reported synced, or synced more than 2 frames off) and *misses* (synced truth not synced);
 * **pair AUROC**: the measured clip pairs' confidence for "this pair's offset is right"
@@ -104,18 +105,29 @@ def load_shoot(cache: str, seed: int, progress=None):
 
 
 def _true_buckets(shoot) -> dict[str, str]:
-    out = {}
-    for c in shoot.clips:
-        ok = False
-        if c.kind == "event":
-            for o in shoot.clips:
-                if o.camera == c.camera or o.kind != "event":
-                    continue
-                lo = max(c.start_seconds, o.start_seconds)
-                hi = min(c.start_seconds + c.rate * c.seconds, o.start_seconds + o.rate * o.seconds)
-                ok = ok or hi - lo >= MIN_TRUE_OVERLAP
-        out[os.path.abspath(c.path)] = "synced" if ok else "unsynced"
-    return out
+    """``synced`` for event clips in the largest group linked by ≥ 5 s overlaps across cameras
+    (what content can place on one timeline), else ``unsynced``."""
+    ev = [c for c in shoot.clips if c.kind == "event"]
+    parent = {c.path: c.path for c in ev}
+
+    def find(x):
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for c in ev:
+        for o in ev:
+            if o.camera == c.camera:
+                continue
+            lo = max(c.start_seconds, o.start_seconds)
+            hi = min(c.start_seconds + c.rate * c.seconds, o.start_seconds + o.rate * o.seconds)
+            if hi - lo >= MIN_TRUE_OVERLAP:
+                parent[find(c.path)] = find(o.path)
+    groups: dict[str, list[str]] = {}
+    for c in ev:
+        groups.setdefault(find(c.path), []).append(c.path)
+    main = set(max(groups.values(), key=len)) if groups else set()
+    return {os.path.abspath(c.path): "synced" if c.path in main else "unsynced" for c in shoot.clips}
 
 
 def score_session(shoot, result) -> dict:

@@ -169,14 +169,17 @@ def sync_session(
                 meta_edges.append(PairMeasurement(i, j, -rate[k] * d, metadata_confidence,
                                                   METADATA_TOLERANCE[mi.source]))
     n_clips = len(clips)
-    sol = solve_offsets(n_clips, edges, reference=ref_clip, tolerance_seconds=0.15,
-                        min_confidence=edge_confidence, initial_offsets_seconds=x0)
+    # Only the reference's group is solved: a lone pair bridging two groups that the forest kept
+    # apart (it would make a camera's clips overlap) must not pull a group in.
+    main = group == group[ref_clip]
+    sol = solve_offsets(n_clips, [e for e in edges if main[e.a] and main[e.b]], reference=ref_clip,
+                        tolerance_seconds=0.15, min_confidence=edge_confidence, initial_offsets_seconds=x0)
     offsets = np.array(sol.offsets_seconds, dtype=float)
     connected = np.array(sol.connected, bool)
     clip_conf = np.array(sol.confidence, dtype=float)
     measured_used = np.zeros(n_clips, bool)
     evidence = np.ones(n_clips)  # prod(1 - c) over used measured pairs
-    for e, used in zip(edges, sol.pair_used):
+    for e, used in zip([e for e in edges if main[e.a] and main[e.b]], sol.pair_used):
         if used:
             for x in (e.a, e.b):
                 measured_used[x] = True
@@ -207,7 +210,9 @@ def sync_session(
         if not placed:
             status.append("unsynced")
             if c.error is None:
-                reasons[n] = "no match with another camera's clips reached the usable confidence"
+                reasons[n] = ("matched only clips that share no overlap with the rest of the session"
+                              if (group == group[n]).sum() > 1 else
+                              "no match with another camera's clips reached the usable confidence")
         elif by_measure and (alone or conf[n] >= min_confidence):
             status.append("synced")
         else:
@@ -248,6 +253,9 @@ def sync_session(
     from videosync import __version__
     from videosync.pipeline import _jsonable
 
+    in_main = [k for k, e in enumerate(edges) if main[e.a] and main[e.b]]
+    used = {k: bool(u) for k, u in zip(in_main, sol.pair_used)}
+
     provenance = {
         "videosync_version": __version__,
         "embedder": {"name": emb_obj.name, "params": _jsonable(emb_obj.get_params())},
@@ -262,7 +270,7 @@ def sync_session(
         "pairs": [
             {"a": clips[p.i].path, "b": clips[p.j].path, "offset_seconds": round(p.match.offset_seconds, 6),
              "confidence": round(p.match.confidence, 4), "mode": p.match.mode,
-             "drift_ppm": round(p.match.drift_ppm, 3), "used": bool(sol.pair_used[k])}
+             "drift_ppm": round(p.match.drift_ppm, 3), "used": bool(used.get(k, False))}
             for k, p in enumerate(pairs)
         ] if clips else [],
         "elapsed_seconds": round(time.perf_counter() - started, 3),
