@@ -141,9 +141,9 @@ def load_audio_worlds(cache_dir: str, *, kinds=KINDS, seeds=SEEDS, seconds: floa
     return out
 
 
-HARD = ("per camera: a room (exponentially decaying noise reverb, RT60 0.3–0.8 s), a microphone low-pass at "
-        "1.5–5 kHz, gain 0.3–1, background noise (std 0.02) and 50 Hz hum; the last camera's microphone muted "
-        "(digital silence)")
+HARD = ("per camera: a room (direct sound plus an exponentially decaying noise tail, RT60 0.2–0.6 s), a microphone "
+        "low-pass at 1.5–5 kHz, gain 0.3–1, background noise (std 0.01) and 50 Hz hum (amplitude 0.05); the last "
+        "camera's microphone muted (digital silence)")
 
 
 def degrade_world(sc, truth: dict, folder: str, *, seed: int = 0) -> tuple:
