@@ -96,6 +96,19 @@ def test_video_start_pts_and_audio_start_pts(tmp_path):
     assert _errors_ms(r, (0.0, 0.3141, -0.2718))[1:] == [pytest.approx(0, abs=1.0)] * 2
 
 
+def test_read_audio_window_after_a_seek_is_on_time(audio_rig):
+    from videosync.embed.audio import read_audio
+
+    p = audio_rig["paths"][1]
+    t0, full = read_audio(p, 0.0, 100.0)
+    assert t0 == 0.0 and full.size == pytest.approx(SECONDS * 16000, abs=1100)
+    ts, x = read_audio(p, 4.0013, 5.0)  # seeks (the window starts after 1 s)
+    assert ts >= 4.0013 and x.size == pytest.approx(0.9987 * 16000, abs=2)
+    i = int(np.floor(ts * 16000)) - 5
+    r = gcc_phat(full[i:i + x.size + 10], x, 16000, min_lag_seconds=-0.002, max_lag_seconds=0.002)
+    assert abs(r.lag_seconds - (i / 16000 - ts)) < 5e-6  # the same samples, placed within 5 µs
+
+
 def test_gcc_phat_sub_sample_and_sign(rng):
     sr, true = 16000, 0.0123456  # 197.53 samples: b is a delayed by true
     x = rng.normal(size=sr * 3)

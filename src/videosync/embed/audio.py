@@ -136,8 +136,9 @@ class AudioStream:
                 for g in rs.resample(frame):
                     y = g.to_ndarray().reshape(-1).astype(np.float32)
                     if out_start is None:
-                        t_out = float(g.pts * g.time_base) if g.pts is not None else t_in
-                        out_start = t_out - self.video_start_seconds
+                        # The resampler's first output sample is the first input sample's instant
+                        # (its own pts is rounded to the output rate: up to half a sample off).
+                        out_start = t_in - self.video_start_seconds
                     elif gap > GAP_SECONDS:  # a hole in the stream: keep later samples on time
                         n_gap = int(round(gap * sr))
                         yield AudioChunk(out_start, np.zeros(n_gap, np.float32))
