@@ -109,6 +109,22 @@ def test_read_audio_window_after_a_seek_is_on_time(audio_rig):
     assert abs(r.lag_seconds - (i / 16000 - ts)) < 5e-6  # the same samples, placed within 5 µs
 
 
+def test_a_hole_in_the_audio_stream_keeps_later_samples_on_time(audio_rig):
+    from videosync.embed.audio import read_audio
+
+    d = audio_rig["dir"]
+    x = event_track(EVENTS, OFFSETS[1], SECONDS, seed=1)
+    ref = mux_audio(audio_rig["video"][1], d / "nohole.mp4", x)
+    holed = mux_audio(audio_rig["video"][1], d / "hole.mp4", x, hole_seconds=(2.0, 2.6))
+    _, a = read_audio(ref, 3.0, 5.0)
+    t, b = read_audio(holed, 3.0, 5.0)
+    assert t == pytest.approx(3.0, abs=1 / 16000) and b.size == a.size
+    # The hole is filled with whole output samples: later samples are within half a sample.
+    assert abs(gcc_phat(a, b, 16000, min_lag_seconds=-0.01, max_lag_seconds=0.01).lag_seconds) <= 0.5 / 16000
+    r = videosync.sync([audio_rig["paths"][0], holed], cues=("audio",))
+    assert abs(r.offsets_seconds[1] - OFFSETS[1]) < 1e-3
+
+
 def test_gcc_phat_sub_sample_and_sign(rng):
     sr, true = 16000, 0.0123456  # 197.53 samples: b is a delayed by true
     x = rng.normal(size=sr * 3)

@@ -40,6 +40,7 @@ the source, which a visual offset does not.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from dataclasses import dataclass
@@ -51,6 +52,8 @@ from videosync.embed.base import Embedder, Embedding, Frames, ProgressCallback
 from videosync.errors import DecodeError
 from videosync.io import VideoInfo, probe
 
+logger = logging.getLogger(__name__)
+
 CLIP_LEVEL = 0.95
 """|sample| at or above this fraction of full scale counts as clipped."""
 CLIPPED_ROW_FRACTION = 0.1
@@ -58,7 +61,8 @@ CLIP_WINDOW_SECONDS = 0.5
 """A row is invalid when more than CLIPPED_ROW_FRACTION of the samples within
 CLIP_WINDOW_SECONDS around it are clipped (sustained clipping)."""
 GAP_SECONDS = 0.02
-"""A jump in the audio pts larger than this is filled with silence (timing kept)."""
+"""A jump in the audio pts larger than this is filled with silence (whole output samples, so
+later samples stay within half a sample of their time)."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,7 @@ class AudioStream:
             sr = self.sample_rate_hz
             next_in = None  # expected container time of the next decoded frame
             out_start = None  # video-timeline time of the next output sample
+            gap = 0.0  # seconds missing from the stream, not yet filled
             for frame in container.decode(st):
                 t_in = float(frame.pts * frame.time_base) if frame.pts is not None else next_in
                 if t_in is None:
@@ -131,7 +136,8 @@ class AudioStream:
                     if frac > 0:
                         t0 = t_in - self.video_start_seconds
                         self.clipped.append((t0, t0 + frame.samples / frame.sample_rate, frac))
-                gap = 0.0 if next_in is None else t_in - next_in
+                if next_in is not None and t_in - next_in > GAP_SECONDS:
+                    gap += t_in - next_in
                 next_in = t_in + frame.samples / float(frame.sample_rate)
                 for g in rs.resample(frame):
                     y = g.to_ndarray().reshape(-1).astype(np.float32)
@@ -139,7 +145,7 @@ class AudioStream:
                         # The resampler's first output sample is the first input sample's instant
                         # (its own pts is rounded to the output rate: up to half a sample off).
                         out_start = t_in - self.video_start_seconds
-                    elif gap > GAP_SECONDS:  # a hole in the stream: keep later samples on time
+                    elif gap > 0:  # a hole in the stream: keep later samples on time
                         n_gap = int(round(gap * sr))
                         yield AudioChunk(out_start, np.zeros(n_gap, np.float32))
                         out_start += n_gap / sr
@@ -283,15 +289,18 @@ class AudioEmbedder(Embedder):
         stream = AudioStream(info.path, sample_rate_hz=sr, video_start_seconds=info.start_pts_seconds)
         t_first = None
         last = -1.0
-        for ch in stream:
-            if t_first is None:
-                t_first = ch.start_seconds
-            env.feed(ch.samples)
-            if progress is not None and info.duration_seconds > 0:
-                frac = min(1.0, max(0.0, (ch.start_seconds + ch.samples.size / sr) / info.duration_seconds))
-                if frac - last >= 0.01:
-                    progress(frac)
-                    last = frac
+        try:
+            for ch in stream:
+                if t_first is None:
+                    t_first = ch.start_seconds
+                env.feed(ch.samples)
+                if progress is not None and info.duration_seconds > 0:
+                    frac = min(1.0, max(0.0, (ch.start_seconds + ch.samples.size / sr) / info.duration_seconds))
+                    if frac - last >= 0.01:
+                        progress(frac)
+                        last = frac
+        except DecodeError as exc:  # a damaged sound track is no evidence, not a failed sync
+            logger.warning("%s: audio kept up to the damage only (%s)", info.path, exc)
         if progress is not None:
             progress(1.0)
         energy = env.result().astype(np.float64)

@@ -41,10 +41,13 @@ def event_track(events_world_seconds: Sequence[float], offset_seconds: float, se
 
 
 def mux_audio(video_path: str | os.PathLike, out_path: str | os.PathLike, samples: np.ndarray | None, *,
-              sample_rate_hz: int = 48000, start_pts: int = 0, codec: str = "aac") -> str:
+              sample_rate_hz: int = 48000, start_pts: int = 0, codec: str = "aac",
+              hole_seconds: tuple[float, float] | None = None) -> str:
     """Copy ``video_path``'s video stream (pts unchanged) into ``out_path`` with a mono audio
     track whose first sample has pts ``start_pts`` (in 1/sample_rate_hz). ``samples`` None:
-    no audio stream at all. ``codec``: "aac" (MP4) or "pcm_s16le" (use a .mov path)."""
+    no audio stream at all. ``codec``: "aac" (MP4) or "pcm_s16le" (use a .mov path).
+    ``hole_seconds=(t0, t1)``: the chunks starting in that span of the track are not written
+    (a hole in the stream; later samples keep their pts)."""
     import av
 
     sr = int(sample_rate_hz)
@@ -61,6 +64,8 @@ def mux_audio(video_path: str | os.PathLike, out_path: str | os.PathLike, sample
             fmt = "fltp" if codec == "aac" else "s16"
             chunk = 1024
             for i in range(0, len(samples), chunk):
+                if hole_seconds is not None and hole_seconds[0] <= i / sr < hole_seconds[1]:
+                    continue
                 x = np.asarray(samples[None, i:i + chunk], np.float32)
                 if fmt == "s16":
                     x = (np.clip(x, -1.0, 1.0) * 32767).astype(np.int16)
