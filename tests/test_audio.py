@@ -125,6 +125,14 @@ def test_a_hole_in_the_audio_stream_keeps_later_samples_on_time(audio_rig):
     assert abs(r.offsets_seconds[1] - OFFSETS[1]) < 1e-3
 
 
+def test_different_sample_rates(audio_rig):
+    """A recorder at 44.1 kHz beside cameras at 48 kHz: both resampled on their own clocks."""
+    x = event_track(EVENTS, OFFSETS[1], SECONDS, sample_rate_hz=44100, seed=5)
+    p = mux_audio(audio_rig["video"][1], audio_rig["dir"] / "rate44k.mp4", x, sample_rate_hz=44100)
+    r = videosync.sync([audio_rig["paths"][0], p], cues=("audio",))
+    assert abs(r.offsets_seconds[1] - OFFSETS[1]) < 1e-3
+
+
 def test_gcc_phat_sub_sample_and_sign(rng):
     sr, true = 16000, 0.0123456  # 197.53 samples: b is a delayed by true
     x = rng.normal(size=sr * 3)
