@@ -59,6 +59,8 @@ class BenchReport:
     predict_seconds: dict[str, float] = field(default_factory=dict)
     video_seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Free-form lines printed under the costs (e.g. seconds per scene)."""
 
     def extend(self, other: "BenchReport") -> None:
         self.outcomes += other.outcomes
@@ -251,6 +253,8 @@ def markdown(report: BenchReport, *, command: str, title: str, fractional: bool 
         lines.append(f"- predictor `{pred}`: {secs:.1f} s in all")
     for s in report.skipped:
         lines.append(f"- skipped: {s}")
+    for s in report.notes:
+        lines.append(f"- {s}")
     head = ("| dataset | condition | embedder | predictor | pairs | mean abs err (frames) ± s.e. | "
             "median abs err (ms) | Acc@1 | Acc@5 | Acc@10 | low confidence | errors among confident |")
     sep = "|---|---|---|---|---|---|---|---|---|---|---|---|"

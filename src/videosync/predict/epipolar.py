@@ -174,18 +174,30 @@ def _robust(x: np.ndarray, statistic: str) -> float:
     return float(np.mean(np.partition(x, k - 1)[:k]))
 
 
-def _quiet_nanmedian(x: np.ndarray, axis: int) -> np.ndarray:
-    import warnings
+def _clipped_mean(x: np.ndarray, axis: int, cap: float = 0.05) -> np.ndarray:
+    """Mean of the finite values along ``axis`` with each capped at ``cap`` (NaN if none): a
+    cheap robust average for pairing decisions."""
+    fin = np.isfinite(x)
+    tot = np.where(fin, np.minimum(x, cap), 0.0).sum(axis=axis)
+    cnt = fin.sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmedian(x, axis=axis)
+
+def _speed(P: np.ndarray) -> np.ndarray:
+    """Image speed (per row) of every point of (n, S, K, 2) by central differences; 0 where unknown."""
+    v = np.zeros(P.shape[:3])
+    if P.shape[0] > 2:
+        with np.errstate(invalid="ignore"):
+            v[1:-1] = np.nan_to_num(np.linalg.norm(P[2:] - P[:-2], axis=-1) / 2.0, nan=0.0)
+    return v
 
 
-def _held_out(F, At, Bt, mirror, min_pair_points):
+def _held_out(F, At, Bt, mirror, min_pair_points, Va, Vb):
     """Sampson distances of the held-out rows under F, persons paired per row.
 
-    At (nt, Sa, K, 2), Bt (nt, Sb, K, 2) → list of distance arrays of the chosen pairings."""
+    At (nt, Sa, K, 2), Bt (nt, Sb, K, 2), speeds Va (nt, Sa, K), Vb (nt, Sb, K) → list of
+    (distances, speeds) of the chosen pairings' points."""
     nt, sa, k, _ = At.shape
     sb = Bt.shape[1]
     d = np.full((sa, sb, nt, k), np.nan)
@@ -203,18 +215,20 @@ def _held_out(F, At, Bt, mirror, min_pair_points):
                 dv[m] = sampson_distance(F, At[:, p][m], v[:, q][m])
                 if best is None:
                     best = dv
-                else:  # per row: keep the side assignment with the lower median (and enough points)
-                    use = (_quiet_nanmedian(dv, 1) < _quiet_nanmedian(best, 1)) & (
+                else:  # per row: keep the side assignment with the lower (capped) mean distance (and enough points)
+                    use = (_clipped_mean(dv, 1) < _clipped_mean(best, 1)) & (
                         np.isfinite(dv).sum(1) >= 0.8 * np.isfinite(best).sum(1))
                     best = np.where(use[:, None], dv, best)
             if best is not None:
                 d[p, q] = best
     cnt = np.isfinite(d).sum(axis=3)  # (sa, sb, nt)
-    med = np.where(cnt >= min_pair_points, _quiet_nanmedian(d, 3), np.inf)
+    med = np.where(cnt >= min_pair_points, _clipped_mean(d, 3), np.inf)
     out = []
     if sa == 1 and sb == 1:
         keep = np.isfinite(med[0, 0])
-        return [d[0, 0][keep][np.isfinite(d[0, 0][keep])]]
+        x, v = d[0, 0][keep], np.maximum(Va[:, 0], Vb[:, 0])[keep]
+        fin = np.isfinite(x)
+        return [(x[fin], v[fin])]
     for r in range(nt):  # greedy one-to-one pairing of the row's people by median distance
         order = np.argsort(med[:, :, r], axis=None)
         used_a, used_b = set(), set()
@@ -225,7 +239,8 @@ def _held_out(F, At, Bt, mirror, min_pair_points):
             used_a.add(p)
             used_b.add(q)
             x = d[p, q, r]
-            out.append(x[np.isfinite(x)])
+            fin = np.isfinite(x)
+            out.append((x[fin], np.maximum(Va[r, p], Vb[r, q])[fin]))
     return out
 
 
@@ -240,6 +255,7 @@ def alignment_error(
     statistic: str = "median",
     min_points: int = 24,
     max_points: int = 600,
+    moving: float = 0.5,
 ) -> tuple[float, int]:
     """Cross-validated epipolar error of time-aligned correspondences.
 
@@ -250,13 +266,16 @@ def alignment_error(
         of A and of B are the same 3-D point. With S person slots per view, point k of
         person p in A matches point k of *some* person q in B: F is fitted on all
         candidate pairings pooled (samples drawn within one pairing), and each held-out
-        row pairs its people one-to-one, greedily by median Sampson distance. NaN where
+        row pairs its people one-to-one, greedily by (capped) mean Sampson distance. NaN where
         missing.
     window : int, optional
         Rows per time window with its own F (moving cameras); None: one F for all rows.
     mirror : np.ndarray [shape=(K,)], optional
         Column permutation swapping left and right; held-out rows of B are scored with and
         without it and the better kept.
+    moving : float
+        Share of the held-out points, the fastest-moving in the image (central
+        differences, the larger of the two views), that the error is taken over; 1: all.
 
     Returns
     -------
@@ -270,6 +289,7 @@ def alignment_error(
     sb = B.shape[1]
     fa = np.isfinite(A).all(axis=3)  # (n, sa, K)
     fb = np.isfinite(B).all(axis=3)
+    va, vb = _speed(A), _speed(B)
     starts = [0] if window is None or window >= n else list(range(0, max(1, n - window // 2), window))
     errs = []
     rng = np.random.default_rng(0)
@@ -302,13 +322,18 @@ def alignment_error(
                                 groups=g if sa * sb > 1 else None)
             if F is None:
                 continue
-            errs += _held_out(F, A[test], B[test], mirror, min_pair_points=5)
-    errs = [x for x in errs if x.size]
+            errs += _held_out(F, A[test], B[test], mirror, 5, va[test], vb[test])
+    errs = [x for x in errs if x[0].size]
     if not errs:
         return float("nan"), 0
-    allerr = np.concatenate(errs)
+    allerr = np.concatenate([x[0] for x in errs])
     if allerr.size < min_points:
         return float("nan"), int(allerr.size)
+    if moving < 1.0:  # the moving points carry the timing; still ones fit any lag
+        speed = np.concatenate([x[1] for x in errs])
+        keep = speed >= np.quantile(speed, 1.0 - moving)
+        if keep.sum() >= min_points // 2:
+            allerr = allerr[keep]
     return _robust(allerr, statistic), int(allerr.size)
 
 
@@ -376,6 +401,8 @@ class EpipolarPredictor(Predictor):
         Inlier distance of the robust fit, in fractions of the image's longer side.
     statistic : {"median", "trimmed"}
         Robust summary of the held-out Sampson distances.
+    moving : float
+        Share of held-out points, the fastest-moving ones, the summary is taken over (1: all).
     mirror : bool
         Also try each held-out frame of b with the body's left and right swapped.
     subframe_step : float
@@ -388,7 +415,7 @@ class EpipolarPredictor(Predictor):
     summary = "epipolar consistency (robust F, held-out Sampson error) of landmark correspondences per lag"
 
     def __init__(self, *, window_seconds: float | None = None, hypotheses: int = 128, threshold: float = 0.003,
-                 statistic: str = "median", mirror: bool = True, subframe_step: float = 0.1,
+                 statistic: str = "median", moving: float = 0.5, mirror: bool = True, subframe_step: float = 0.1,
                  exclusion_seconds: float = 0.3) -> None:
         self.window_seconds = check_number("EpipolarPredictor", "window_seconds", window_seconds, low=0,
                                            low_open=True, allow_none=True)
@@ -396,6 +423,7 @@ class EpipolarPredictor(Predictor):
                                        integer=True)
         self.threshold = check_number("EpipolarPredictor", "threshold", threshold, low=0, low_open=True)
         self.statistic = check_choice("EpipolarPredictor", "statistic", statistic, ("median", "trimmed"))
+        self.moving = check_number("EpipolarPredictor", "moving", moving, low=0, low_open=True, high=1)
         self.mirror = check_choice("EpipolarPredictor", "mirror", mirror, (True, False))
         self.subframe_step = check_number("EpipolarPredictor", "subframe_step", subframe_step, low=0, high=0.5)
         self.exclusion_seconds = check_number("EpipolarPredictor", "exclusion_seconds", exclusion_seconds, low=0)
@@ -407,7 +435,7 @@ class EpipolarPredictor(Predictor):
     def _error(self, A, grid_b, shift, window, mirror, coarse=False):
         B = _shifted(grid_b, shift, A.shape[0])
         return alignment_error(A, B, window=window, mirror=mirror, threshold=self.threshold,
-                               statistic=self.statistic,
+                               statistic=self.statistic, moving=self.moving,
                                hypotheses=max(8, self.hypotheses // 4) if coarse else self.hypotheses,
                                max_points=200 if coarse else 600)
 
