@@ -481,15 +481,15 @@ def fit(net: VisualNet, worlds: list[list[Camera]], *, steps: int, pairs: int = 
     return losses
 
 DEFAULTS = {
-    "steps": 900,
+    "steps": 1200,
     "pairs": 4,
-    "length": 24,
+    "length": 40,
     "lr": 2e-3,
-    "eval_every": 450,
+    "eval_every": 400,
     "threads": 1,
     "cache": os.path.join(os.path.expanduser("~"), ".cache", "videosync", "learned"),
     "size": 64,
-    "temperature": 0.1,
+    "temperature": 0.2,
     "same_camera": 0.0,
 }
 
