@@ -23,6 +23,7 @@ rates and the pose speed; ``space="both"``, ``symmetric=True``); other embedding
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -53,7 +54,9 @@ def _torch():
 def save_model(path: str | os.PathLike, net, meta: dict[str, Any] | None = None) -> None:
     """Write an :class:`InSynFormer` (config + weights + ``meta``) to ``path`` (torch format)."""
     torch, _ = _torch()
-    torch.save({"config": dict(net.config), "state": net.state_dict(), "meta": dict(meta or {})}, os.fspath(path))
+    # meta as JSON text: torch.load(weights_only=True) accepts no other objects (e.g. versions)
+    torch.save({"config": dict(net.config), "state": net.state_dict(),
+                "meta_json": json.dumps(meta or {}, default=str)}, os.fspath(path))
 
 
 def load_model(path: str | os.PathLike):
@@ -67,7 +70,7 @@ def load_model(path: str | os.PathLike):
     net = models.InSynFormer(**blob["config"])
     net.load_state_dict(blob["state"])
     net.eval()
-    return net, blob.get("meta", {})
+    return net, json.loads(blob.get("meta_json", "{}"))
 
 
 def window_starts(sim: SimilarityMatrix, lag_steps: int, window: int, stride: int,

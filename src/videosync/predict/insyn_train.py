@@ -27,6 +27,7 @@ import time
 import numpy as np
 
 from videosync.embed.base import Embedding, zscore_columns
+from videosync.errors import InvalidParameterError
 from videosync.similarity import SimilarityMatrix
 
 POSE_JOINTS = slice(5, 17)
@@ -36,7 +37,7 @@ FEATURES = "pose embedder defaults: space='both', symmetric=True, smooth_seconds
 
 PARAMS = ("train_seeds", "val_seeds", "seconds", "pairs", "clip_seconds", "max_offset_seconds", "window", "dim",
           "heads", "tsa_layers", "cva_layers", "max_inter", "batch", "lr", "steps", "minutes", "eval_every",
-          "alpha", "world_noise_m", "near_share")
+          "alpha", "world_noise_m", "near_share", "noise_px", "drift_px", "init")
 
 
 def _int_list(v) -> list[int]:
@@ -84,13 +85,15 @@ def view_embedding(track, world_points: np.ndarray, rng: np.random.Generator, wo
     return Embedding(pf.times_seconds, feats, valid=pf.valid)
 
 
-def detector_augment():
+def detector_augment(noise_px: float = 4.0, drift_px: float = 3.0):
     """The ``sesyn`` degradations, adapted to the pose embedder: MediaPipe reports all joints
     whenever it finds the person, so single missing joints are rare (a frame without a
-    joint is a frame without a pose row); pixel noise as on our 320×240 renders."""
+    joint is a frame without a pose row). Pixel noise up to ``noise_px`` (at least an eighth
+    of it), slow drift up to ``drift_px``."""
     from videosync.embed.sesyn_train import Augment
 
-    return Augment(noise_px=(0.0, 4.0), drift_px=(0.0, 3.0), drop_frames=(0.0, 0.05), drop_joints=(0.0, 0.004))
+    return Augment(noise_px=(noise_px / 8, noise_px), drift_px=(0.0, drift_px), drop_frames=(0.0, 0.05),
+                   drop_joints=(0.0, 0.004))
 
 
 def make_pair(bank, rng: np.random.Generator, *, clip_seconds: float = 8.0, max_offset_seconds: float = 1.0,
@@ -177,7 +180,8 @@ def train_insyn(request) -> dict:
 
     Parameters (``--arg KEY=VALUE``): ``train_seeds`` (e.g. ``200-219``), ``val_seeds``,
     ``seconds`` per world, ``pairs`` in the training pool, ``clip_seconds``,
-    ``max_offset_seconds``, model size (``window``, ``dim``, ``heads``, ``tsa_layers``,
+    ``max_offset_seconds``, ``noise_px`` and ``drift_px`` (largest pixel noise and drift),
+    ``init`` (weights to start from), model size (``window``, ``dim``, ``heads``, ``tsa_layers``,
     ``cva_layers``, ``max_inter``), ``batch`` windows per step, ``lr``, ``steps`` and
     ``minutes`` (the run stops at whichever comes first), ``eval_every`` (steps), ``alpha``
     (HXE), ``world_noise_m``, ``near_share`` (windows whose coarse lag is right).
@@ -214,7 +218,7 @@ def train_insyn(request) -> dict:
     torch.set_num_threads(1)
     torch.manual_seed(request.seed)
     rng = np.random.default_rng(request.seed)
-    aug = detector_augment()
+    aug = detector_augment(float(p.get("noise_px", 4.0)), float(p.get("drift_px", 3.0)))
     bank = make_bank(_worlds(train_seeds), seconds=seconds, progress=log)
     val_bank = make_bank(_worlds(val_seeds), seconds=seconds)
     pool = []
@@ -228,6 +232,14 @@ def train_insyn(request) -> dict:
                            world_noise_m=world_noise) for _ in range(60)]
     in_dim = pool[0][0].grid_a.features.shape[1]
     net = InSynFormer(in_dim, **cfg)
+    init = p.get("init")
+    if init:  # continue from earlier weights (same architecture), e.g. on noisier data
+        from videosync.predict.insyn import load_model
+
+        start, _ = load_model(init)
+        if start.config != net.config:
+            raise InvalidParameterError(f"init weights {init} have config {start.config}, not {net.config}")
+        net.load_state_dict(start.state_dict())
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.01)
     deadline = started + 60.0 * minutes
     total_steps = max_steps
@@ -298,7 +310,7 @@ def train_insyn(request) -> dict:
                             f"else ±{cfg['max_inter'] + 0.5}; views swapped at random"},
         "parameters": {**cfg, "in_dim": in_dim, "parameters": int(sum(q.numel() for q in net.parameters())),
                        "batch_windows": batch, "optimizer": "AdamW wd 0.01, warm-up 200 steps, cosine, clip 1",
-                       "lr": lr, "alpha": alpha, "steps": step, "kept_step": None if best is None else best[1]},
+                       "lr": lr, "alpha": alpha, "init": init or None, "steps": step, "kept_step": None if best is None else best[1]},
         "validation_history": history,
         "validation": final | {"protocol": "150 held-out pairs (validation worlds), whole 8 s clips, "
                                            "errors in grid steps (the finer camera's frames)"},
