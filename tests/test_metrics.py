@@ -44,7 +44,7 @@ def test_merge_reports_replaces_only_the_sections_run():
     from videosync.eval.suite import merge_reports
 
     old = "# B\n\nLast run: `old`\n\n## A\n\nold a\n\n## B\n\nold b\n\n## Gone\n\nx\n"
-    new = "# B\n\nLast run: `new`\n\n## B\n\nnew b\n"
+    new = "# B\n\nLast run: `new`\n\n## B\n\nnew b"
     out = merge_reports(old, new, ["A", "B", "C"])
     assert out == "# B\n\nLast run: `new`\n\n## A\n\nold a\n\n## B\n\nnew b\n"
 

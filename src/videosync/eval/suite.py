@@ -323,4 +323,4 @@ def merge_reports(old_md: str, new_md: str, order: list[str]) -> str:
     _, old = _sections(old_md)
     header, new = _sections(new_md)
     parts = [new.get(t) or old.get(t) for t in order]
-    return header + "".join(p if p.endswith("\n") else p + "\n" for p in parts if p)
+    return header + "\n".join(p.rstrip("\n") + "\n" for p in parts if p)
