@@ -129,6 +129,21 @@ def test_metadata_orders_clips_and_prunes_pairs(tmp_path):
     assert b_late.start_seconds - a2.start_seconds == pytest.approx(2.0, abs=1 / 25)
 
 
+def test_timecode_places_a_clip_that_overlaps_nothing(tmp_path):
+    """Time code tracks (frame-accurate record starts): A's second clip overlaps no other camera,
+    so only its camera's time code places it (low_confidence, within a frame or two)."""
+    cams = [CameraSpec("A", (ClipSpec(0, 14), ClipSpec(100, 8)), timecode=True),
+            CameraSpec("B", (ClipSpec(3, 9),), fps=25, clock_offset_seconds=1.0, timecode=True)]
+    sh = make_shoot(tmp_path, cams, size=(64, 48), seed=8)
+    assert clip_metadata(sh.clips[1].path).source == "timecode"
+    res = sync_session(sh.folder)
+    a1, a2 = res.cameras[0].clips
+    (b1,) = res.cameras[1].clips
+    assert a1.status == b1.status == "synced"
+    assert a2.status == "low_confidence" and a2.details["record_start"] == "timecode"
+    assert a2.start_seconds - a1.start_seconds == pytest.approx(100.0, abs=0.1)
+
+
 def test_parse_timecode():
     assert parse_timecode("01:00:00:00", 25.0) == pytest.approx(3600.0)
     assert parse_timecode("00:00:01:12", 24.0) == pytest.approx(1.5)

@@ -46,6 +46,8 @@ class CameraSpec:
     drift_ppm: float = 0.0
     creation_time: bool = False
     """Write a ``creation_time`` tag from the camera clock (a fixed epoch + clip start)."""
+    timecode: bool = False
+    """Write a start time code (non-drop-frame, from the camera clock) in a ``tmcd`` track."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,14 @@ def _iso(t: float) -> str:
     return d.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _timecode(seconds: float, fps: float) -> str:
+    """Non-drop-frame ``HH:MM:SS:FF`` of the frame at ``seconds`` (frames counted at ``fps``)."""
+    nominal = int(round(fps))
+    n = int(round(seconds * fps))
+    ff, s = n % nominal, n // nominal
+    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}:{ff:02d}"
+
+
 def make_shoot(
     folder: str | os.PathLike,
     cameras: Sequence[CameraSpec],
@@ -128,8 +138,10 @@ def make_shoot(
                     yield (np.clip(img, 0, 1) * 255).astype(np.uint8)
 
             path = os.path.join(folder, cam.name, f"clip{j + 1:03d}.mp4")
-            meta = {"creation_time": _iso(EPOCH + spec.clock_start_seconds)} if cam.creation_time else None
-            write_video(path, frames(), times, cam.fps, metadata=meta)
+            meta = {"creation_time": _iso(EPOCH + spec.clock_start_seconds)} if cam.creation_time else {}
+            if cam.timecode:
+                meta["timecode"] = _timecode(spec.clock_start_seconds, cam.fps)
+            write_video(path, frames(), times, cam.fps, metadata=meta or None)
             clips.append(ShootClip(
                 cam.name, path, spec.kind,
                 float(w_of[0]) if spec.kind == "event" else None, 1.0 / (1.0 + eps), cam.fps, float(spec.seconds),
