@@ -142,3 +142,27 @@ def test_shipped_weights_resolution(tmp_path):
     for name in weights.available():  # every shipped weight file has its run card and a command
         card = weights.run_card(name)
         assert card["command"].startswith("videosync train"), name
+
+
+def test_bench_takes_user_weights_by_spec(tmp_path, capsys):
+    """`--predictor NAME:weights=PATH` runs a learned plug-in with the user's weights; a bad
+    path is a one-line error, not a skipped row."""
+    import shutil
+
+    from videosync.testing.rig import make_rig
+    from videosync.weights import shipped
+
+    src = shipped("profile", "npz")
+    if src is None:
+        pytest.skip("this checkout ships no profile weights")
+    for i in range(2):
+        make_rig(tmp_path / "data" / f"s{i}", seed=i, fps=30.0, duration_seconds=8.0)
+    mine = tmp_path / "mine.npz"
+    shutil.copy(src, mine)
+    args = ["bench", "--dataset", "folder", "--data", str(tmp_path / "data"), "--embedder", "motion",
+            "--protocol", "whole"]
+    code, out, err = run(args + ["--predictor", f"lag,profile:weights={mine}"], capsys)
+    assert code == 0, err
+    assert f"| profile:weights={mine} |" in out and "| lag |" in out
+    code, _, err = run(args + ["--predictor", f"profile:weights={tmp_path / 'nope.npz'}"], capsys)
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "nope.npz" in err

@@ -117,7 +117,12 @@ class Registry(Generic[T]):
         raise UnknownPluginError(self.kind, name, self.names())
 
     def create(self, name: str, **params: Any) -> T:
-        """Build the plug-in ``name`` with ``params``; unknown parameters are an error."""
+        """Build the plug-in ``name`` with ``params``; unknown parameters are an error.
+
+        ``name`` may be a spec ``"name:key=value:key=value"`` (see :func:`parse_spec`), e.g.
+        ``"learned:weights=my.npz"``; explicit ``params`` win over the spec's."""
+        name, spec_params = parse_spec(name)
+        params = {**spec_params, **params}
         cls = self.get(name)
         valid = cls.param_names() if hasattr(cls, "param_names") else []
         unknown = [k for k in params if k not in valid]
@@ -159,3 +164,21 @@ def _available(cls: type) -> bool:
         return bool(check())
     except Exception:
         return False
+
+
+def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """``"name:key=value:key=value"`` → (name, params); values are Python literals when they
+    parse as one (numbers, tuples, True), else strings (paths). A plain name has no params."""
+    import ast
+
+    name, *items = spec.split(":")
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidParameterError(f"expected key=value after ':' in plug-in spec {spec!r}, got {item!r}")
+        try:
+            params[key.strip()] = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            params[key.strip()] = raw
+    return name.strip(), params

@@ -13,6 +13,7 @@ import click
 from videosync.embed import EMBEDDERS
 from videosync.export import EXPORTERS
 from videosync.predict import PREDICTORS
+from videosync.registry import parse_spec
 from videosync.train import TRAINERS
 
 SYNTH_KINDS = ("human", "humans", "objects", "pendulums", "pouring", "flock")
@@ -213,8 +214,10 @@ def demo(out, cameras, seed, embedder, predictor):
               help="Reader for --data (folder: any sub-folders with truth.json; synthetic-*: rendered worlds, seeds 0-2).")
 @click.option("--data", type=click.Path(file_okay=False), default=None,
               help="Dataset folder (default: ../shared/data/<visualsync-dev|caliscope>; synthetic: the render cache).")
-@click.option("--embedder", "embedders", default="motion,appearance", show_default=True, help="Comma-separated.")
-@click.option("--predictor", "predictors", default="lag,argmax,dtw,naive", show_default=True, help="Comma-separated.")
+@click.option("--embedder", "embedders", default="motion,appearance", show_default=True,
+              help="Comma-separated; NAME:weights=PATH uses your own weights (any NAME:key=value).")
+@click.option("--predictor", "predictors", default="lag,argmax,dtw,naive", show_default=True,
+              help="Comma-separated; NAME:weights=PATH as for --embedder.")
 @click.option("--protocol", type=click.Choice(["whole", "crops"]), default=None,
               help="whole: every camera pair as recorded; crops: pairs with injected offsets (equal-length crops). "
                    "Default: crops when --pairs is given or the dataset is synthetic, else whole.")
@@ -277,10 +280,10 @@ def bench(dataset, data, embedders, predictors, protocol, n_pairs, max_offset_fr
     scenes = _load_scenes(dataset, data, cache, log)
     emb = [e.strip() for e in embedders.split(",") if e.strip()]
     pred = [p.strip() for p in predictors.split(",") if p.strip()]
-    for e in emb:
-        EMBEDDERS.get(e)
+    for e in emb:  # a spec "name:key=value" (e.g. learned:weights=my.npz) gives a plug-in its params
+        EMBEDDERS.get(parse_spec(e)[0])
     for p in pred:
-        PREDICTORS.get(p)
+        PREDICTORS.get(parse_spec(p)[0])
     if protocol == "whole":
         report = run_pairwise(scenes, emb, pred, min_overlap_seconds=min_overlap, progress=log)
     else:

@@ -27,6 +27,7 @@ from videosync.eval.datasets import Scene
 from videosync.eval.metrics import compute_metrics
 from videosync.eval.pairs import make_pairs, noise_like
 from videosync.predict import PREDICTORS, SearchRange
+from videosync.registry import parse_spec
 from videosync.similarity import SimilarityMatrix
 
 
@@ -72,9 +73,15 @@ class BenchReport:
         self.skipped += [s for s in other.skipped if s not in self.skipped]
 
 
+def _usable(registry, spec: str) -> bool:
+    """Available, or given its own weights in the spec (then creating it says what is wrong)."""
+    name, params = parse_spec(spec)
+    cls = registry.get(name)
+    return "weights" in params or not hasattr(cls, "is_available") or cls.is_available()
+
+
 def _embed_all(scenes, emb_name, report, progress) -> dict[str, Embedding] | None:
-    cls = EMBEDDERS.get(emb_name)
-    if hasattr(cls, "is_available") and not cls.is_available():
+    if not _usable(EMBEDDERS, emb_name):
         msg = f"embedder {emb_name}: optional dependency missing"
         if msg not in report.skipped:
             report.skipped.append(msg)
@@ -114,8 +121,7 @@ def _combinations(scenes, embedders, predictors, report, progress):
 def _predictors(names, report):
     out = []
     for name in list(dict.fromkeys(list(names) + ["naive"])):
-        cls = PREDICTORS.get(name)
-        if hasattr(cls, "is_available") and not cls.is_available():
+        if not _usable(PREDICTORS, name):
             msg = f"predictor {name}: optional dependency missing"
             if msg not in report.skipped:
                 report.skipped.append(msg)
