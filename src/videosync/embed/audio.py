@@ -126,13 +126,13 @@ class AudioStream:
             out_start = None  # video-timeline time of the next output sample
             gap = 0.0  # seconds missing from the stream, not yet filled
             for frame in container.decode(st):
-                t_in = float(frame.pts * frame.time_base) if frame.pts is not None else next_in
+                t_in = frame.time if frame.pts is not None else next_in  # float pts × time_base
                 if t_in is None:
                     t_in = 0.0
                 raw = frame.to_ndarray()
                 if raw.size:
                     x = _to_float(raw)
-                    frac = float(np.mean(np.abs(x) >= CLIP_LEVEL))
+                    frac = np.count_nonzero(np.abs(x) >= CLIP_LEVEL) / x.size
                     if frac > 0:
                         t0 = t_in - self.video_start_seconds
                         self.clipped.append((t0, t0 + frame.samples / frame.sample_rate, frac))
@@ -289,11 +289,17 @@ class AudioEmbedder(Embedder):
         stream = AudioStream(info.path, sample_rate_hz=sr, video_start_seconds=info.start_pts_seconds)
         t_first = None
         last = -1.0
+        pending: list[np.ndarray] = []  # fed in blocks of ≥ 0.5 s: fewer, larger FFT batches
+        n_pending = 0
         try:
             for ch in stream:
                 if t_first is None:
                     t_first = ch.start_seconds
-                env.feed(ch.samples)
+                pending.append(ch.samples)
+                n_pending += ch.samples.size
+                if n_pending >= sr // 2:
+                    env.feed(np.concatenate(pending))
+                    pending, n_pending = [], 0
                 if progress is not None and info.duration_seconds > 0:
                     frac = min(1.0, max(0.0, (ch.start_seconds + ch.samples.size / sr) / info.duration_seconds))
                     if frac - last >= 0.01:
@@ -301,6 +307,8 @@ class AudioEmbedder(Embedder):
                         last = frac
         except DecodeError as exc:  # a damaged sound track is no evidence, not a failed sync
             logger.warning("%s: audio kept up to the damage only (%s)", info.path, exc)
+        if pending:
+            env.feed(np.concatenate(pending))
         if progress is not None:
             progress(1.0)
         energy = env.result().astype(np.float64)
@@ -310,7 +318,8 @@ class AudioEmbedder(Embedder):
         floor = 10.0 ** (self.silence_dbfs / 10.0)
         log_e = np.log10(energy + floor)
         onset = np.maximum(0.0, np.diff(log_e, axis=0, prepend=log_e[:1]))
-        feats = {"onset": onset, "energy": log_e, "both": np.concatenate([onset, log_e], axis=1)}[self.features]
+        feats = onset if self.features == "onset" else log_e if self.features == "energy" else np.concatenate(
+            [onset, log_e], axis=1)
         valid = energy.sum(axis=1) > floor
         valid[0] = False  # no previous frame for the onset
         if stream.clipped:
