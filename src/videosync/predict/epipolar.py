@@ -17,17 +17,20 @@ For a candidate lag k (grid steps; the instant at time t in a appears at t + k·
    it), which is the sub-frame track interpolation;
 2. split the overlap into time windows (``window_seconds``; None: one window, i.e. static
    cameras with one F) and, in each window, estimate F robustly (MSAC over random
-   8-point solutions on Hartley-normalised points, :func:`fit_fundamental`) from the even frames and measure the Sampson distance of the
-   odd frames' points, then the other way round (two-fold cross-validation: a fit that
-   only bends to a small or inconsistent set cannot score well on held-out frames, so
-   short overlaps get no advantage);
+   8-point solutions on Hartley-normalised points, :func:`fit_fundamental`) from two of
+   four contiguous time blocks and measure the Sampson distance of the other two blocks'
+   points, then the other way round (two-fold cross-validation: a fit that only bends to
+   a small or inconsistent set cannot score well on frames it has not seen, and held-out
+   frames are not sandwiched between fit frames);
 3. with ``mirror=True`` each held-out frame of b is also tried with its left/right body
    sides swapped (pose estimators swap them in back views) and the better is kept;
 4. the lag's error is the ``statistic`` (median, or mean of the best 60 %) of the
    Sampson distances, in units of the image's longer side; its score is
    ``-log10(error)`` (higher is better).
 
-Every integer lag allowed by the :class:`~videosync.predict.base.SearchRange` is scored;
+Every integer lag allowed by the :class:`~videosync.predict.base.SearchRange` is scored
+(cheaply first, then the best peaks again with the full fit); lags whose error rests on
+less than 30 % of the best-supported lag's points are dropped (few frames are easy to fit);
 around the best one, fractional lags (``subframe_step``) are scored too
 within ±0.6 step, and a parabola through the best fine lag and its neighbours gives the answer. Confidence: the
 margin between the peak and the best other local maximum, in standard deviations of the
@@ -48,6 +51,8 @@ from videosync.predict.lag import _local_maxima, margin_confidence, parabolic_of
 from videosync.similarity import Grid, SimilarityMatrix
 
 _REFINE_PEAKS = 5
+_FOLD_BLOCKS = 4
+_MIN_SUPPORT = 0.3  # candidate lags need this share of the best-supported lag's held-out points
 
 __all__ = ["EpipolarPredictor", "alignment_error", "fit_fundamental", "sampson_distance"]
 
@@ -298,9 +303,13 @@ def alignment_error(
         if window is not None and e - s < max(4, window // 2) and s > 0:
             s = max(0, e - window)  # the last window is a full one, overlapping its neighbour
         rows = np.arange(s, e)
+        # Four contiguous blocks, fit on two and test on the other two (and back): held-out
+        # frames are not sandwiched between fit frames, so a wrong pairing that is smooth in
+        # time cannot be interpolated by an F fitted to its neighbours.
+        block = (np.arange(len(rows)) * _FOLD_BLOCKS) // max(1, len(rows)) % 2
         for fit_par in (0, 1):
-            fit = rows[rows % 2 == fit_par]
-            test = rows[rows % 2 != fit_par]
+            fit = rows[block == fit_par]
+            test = rows[block != fit_par]
             pa, pb, g = [], [], []
             for p in range(sa):
                 for q in range(sb):
@@ -466,6 +475,10 @@ class EpipolarPredictor(Predictor):
         npts = np.zeros(len(lags), int)
         for li in np.flatnonzero(allowed):
             err[li], npts[li] = self._error(A, sim.grid_b, float(d_all[li]), window, mirror, coarse=True)
+        # A lag resting on far fewer held-out points than the best-supported one is not
+        # comparable (a fit to a few frames is easy): it is no candidate.
+        if npts.max() > 0:
+            allowed &= npts >= _MIN_SUPPORT * npts.max()
         with np.errstate(divide="ignore", invalid="ignore"):
             coarse_score = -np.log10(np.maximum(err, 1e-9))
         peaks = _local_maxima(np.where(allowed, coarse_score, np.nan))
