@@ -209,6 +209,17 @@ def test_fusion_breaks_a_tie_and_keeps_precision(rng):
     assert agree.confidence > 0.6 > clash.confidence
 
 
+def test_a_cue_that_heard_nothing_does_not_move_the_answer(rng):
+    visual_lags = np.arange(-90, 91) / 30
+    audio_lags = np.arange(-300, 301) * 0.01
+    for seed in range(20):
+        r = np.random.default_rng(seed)
+        v = _profile("visual", visual_lags, [(0.7, 1.0)], 0.12, 0.8, r)
+        noise = CueProfile("audio", audio_lags, r.normal(0, 1, audio_lags.size), 0.0)
+        est = fuse_profiles([v, noise])
+        assert abs(est.offset_seconds - v.estimate.offset_seconds) < 0.002, seed
+
+
 def test_fusion_of_one_usable_cue_is_that_cue(rng):
     lags = np.arange(-100, 101) / 30
     v = _profile("visual", lags, [(0.5, 1.0)], 0.1, 0.8, rng)

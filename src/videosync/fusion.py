@@ -183,18 +183,31 @@ def fuse_profiles(profiles: Sequence[CueProfile], *, min_weight: float = 0.1,
     return OffsetEstimate(offset, margin_confidence(margin), lags_seconds=grid, scores=fused, details=details)
 
 
-def _local_peak(p: CueProfile, near_seconds: float, grid_step: float):
+def _local_peak(p: CueProfile, near_seconds: float, grid_step: float, *, min_height: float = 0.8,
+                min_z: float = 5.0):
     """(profile, position, curvature) of ``p``'s local maximum within two steps of
-    ``near_seconds``, or None when there is none (or the peak is flat)."""
+    ``near_seconds``, or None when there is none, the peak is flat, or it is not one of the
+    cue's real peaks: under ``min_height`` of its highest peak above its median, or under
+    ``min_z`` robust standard deviations (1.4826 · MAD) above it — a noise bump of a cue that
+    heard nothing must not move the answer."""
     reach = 2.0 * max(float(p.step_seconds), grid_step)
     fin = np.isfinite(p.scores)
     idx = np.flatnonzero(fin & (np.abs(p.lags_seconds - near_seconds) <= reach + 1e-9))
-    if idx.size < 3:
+    if idx.size < 1:
         return None
     j = int(idx[np.argmax(p.scores[idx])])
-    if j in (idx[0], idx[-1]) or not (fin[j - 1] and fin[j + 1]):
+    if not (0 < j < p.scores.size - 1 and fin[j - 1] and fin[j + 1]):
         return None
-    sd = max(float(np.std(p.scores[fin])), 1e-12)
+    if p.scores[j] < max(p.scores[j - 1], p.scores[j + 1]):
+        return None  # the window's edge, not a local maximum
+    vals = p.scores[fin]
+    med, top = float(np.median(vals)), float(np.max(vals))
+    mad = 1.4826 * float(np.median(np.abs(vals - med)))
+    if top <= med or (p.scores[j] - med) / (top - med) < min_height:
+        return None
+    if mad > 0 and (p.scores[j] - med) / mad < min_z:
+        return None
+    sd = max(float(np.std(vals)), 1e-12)
     y0, y1, y2 = p.scores[j - 1] / sd, p.scores[j] / sd, p.scores[j + 1] / sd
     step = float(p.lags_seconds[j + 1] - p.lags_seconds[j])
     curvature = -(y0 - 2 * y1 + y2) / step**2
