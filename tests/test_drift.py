@@ -124,3 +124,13 @@ def test_cli_sync_drift(drifting, tmp_path, capsys):
     assert d["schema_version"] == 1
     assert d["videos"][1]["drift_ppm"] == pytest.approx(300.0, abs=60.0)
     assert "ppm" in capsys.readouterr().err
+
+
+def test_no_overlap_pair_is_low_confidence(tmp_path):
+    """Same world, but B records after A stopped: nothing to match, in sync and in a session."""
+    cams = [CameraSpec("A", (ClipSpec(0, 20),)), CameraSpec("B", (ClipSpec(40, 20),), fps=25)]
+    sh = make_shoot(tmp_path, cams, size=(48, 32), seed=9)
+    res = sync([c.path for c in sh.clips], drift=True)
+    assert res.videos[1].status == "low_confidence" and res.videos[1].confidence < 0.5
+    assert res.videos[1].drift_ppm == 0.0
+    assert all(c.status == "unsynced" for c in sync_session(sh.folder).clips)
