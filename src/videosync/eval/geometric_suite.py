@@ -29,7 +29,6 @@ Progress = Callable[[str], None] | None
 # (row label for the embedder, registry name, params) x (predictor label, name, params)
 _METHODS_REAL = [
     ("landmarks", "landmarks", {}, "epipolar", "epipolar", {}),
-    ("landmarks", "landmarks", {}, "epipolar (2 s windows)", "epipolar", {"window_seconds": 2.0}),
     ("motion", "motion", {}, "lag", "lag", {}),
     ("motion", "motion", {}, "naive", "naive", {}),
 ]
