@@ -307,7 +307,7 @@ def match_pair(
     coarse_step_seconds: float = 0.2,
     coarse_max_rows: int = 20_000,
     window_seconds: float = DEFAULT_WINDOW_SECONDS,
-    max_windows: int = 40,
+    max_windows: int | None = None,
     max_drift_ppm: float = DEFAULT_MAX_DRIFT_PPM,
     step_seconds: float | None = None,
     temperature: float = 0.1,
@@ -322,7 +322,8 @@ def match_pair(
         coarse: force (True) or skip (False) the coarse stage; None: when the longer video
             exceeds :data:`LONG_SECONDS`.
         coarse_step_seconds: coarse grid step (raised so the grid has ≤ ``coarse_max_rows``).
-        window_seconds, max_windows: the fine windows.
+        window_seconds, max_windows: the fine windows (default at most 40 with ``drift``, where
+            more windows pin the rate, else 12: enough for a robust median offset).
         max_drift_ppm: the fine search leaves room for this much drift over the overlap.
 
     Returns:
@@ -351,6 +352,8 @@ def match_pair(
     overlap = max(0.0, min(a.times_seconds[-1], b.times_seconds[-1] - c) - max(a.times_seconds[0],
                                                                                  b.times_seconds[0] - c))
     S = (3.0 * step if step else 0.25) + max_drift_ppm * 1e-6 * overlap
+    if max_windows is None:
+        max_windows = 40 if drift else 12
     t, o, w = windowed_offsets(a, b, c, predictor, window_seconds=window_seconds, search_seconds=S,
                                max_windows=max_windows, metric=metric, step_seconds=step_seconds)
     fit = fit_drift(t, o, w, fit_rate=drift, tolerance_seconds=max(0.02, 0.5 * _frame(a, b)))
