@@ -191,6 +191,8 @@ def sync_session(
         sol2 = solve_offsets(n_clips, edges + meta_edges, reference=ref_clip, tolerance_seconds=0.15,
                              min_confidence=edge_confidence, initial_offsets_seconds=offsets)
         meta_placed = np.array(sol2.connected, bool) & ~(connected & (measured_used | (np.arange(n_clips) == ref_clip)))
+        if meta_placed.any() and not measured_used[ref_clip]:
+            meta_placed[ref_clip] = True  # e.g. one camera with time codes: all placed by them
         offsets[meta_placed] = np.asarray(sol2.offsets_seconds)[meta_placed]
         clip_conf[meta_placed] = np.minimum(np.asarray(sol2.confidence)[meta_placed], metadata_confidence)
 
@@ -203,7 +205,7 @@ def sync_session(
         by_measure = bool(connected[n]) and (alone or measured_used[n])
         placed = c.error is None and (by_measure or bool(meta_placed[n]))
         starts.append(-float(offsets[n]) if placed else None)
-        if n == ref_clip:
+        if n == ref_clip and not meta_placed[n]:
             conf[n] = 1.0 if alone else 1.0 - evidence[n]
         elif placed:
             conf[n] = float(clip_conf[n])
