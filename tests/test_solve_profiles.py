@@ -51,3 +51,13 @@ def test_two_cameras_or_missing_profiles_fall_back():
     pairs = [PairMeasurement(0, 1, 1.0, 0.8)]
     res = solve_with_profiles(2, pairs, [_profile([(1.0, 1.0)])])
     assert res.hypotheses == 0 and abs(res.solution.offsets_seconds[1] - 1.0) < 1e-9
+
+
+def test_sync_solve_option_is_checked_before_any_decoding():
+    import pytest
+
+    from videosync import sync
+    from videosync.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="solve"):
+        sync(["missing-a.mp4", "missing-b.mp4"], solve="best")

@@ -11,7 +11,7 @@ import os
 import time
 from typing import Any, Callable, Sequence
 
-from videosync._validation import check_number
+from videosync._validation import check_choice, check_number
 from videosync.diagnostics import similarity_thumbnail
 from videosync.embed import EMBEDDERS, Embedder, Embedding
 from videosync.errors import InvalidParameterError
@@ -49,6 +49,7 @@ def sync(
     cues: Sequence[str] | str = ("visual",),
     progress: ProgressFn | None = None,
     drift: bool = False,
+    solve: str = "peaks",
 ) -> SyncResult:
     """Find every video's offset relative to the reference video.
 
@@ -86,6 +87,10 @@ def sync(
         measured in windows along the overlap (:mod:`videosync.longmatch`); offsets are then
         at the reference's time 0. Pairs longer than ``longmatch.LONG_SECONDS`` are always
         matched coarse-to-fine (memory flat in duration).
+    solve : {"peaks", "profiles"}
+        N-camera solve from each pair's answer (default), or from every pair's whole lag
+        profile (:func:`videosync.multiview.profiles.solve_with_profiles`: another peak of
+        a pair's profile may win when it makes the cameras agree).
 
     Returns
     -------
@@ -100,6 +105,7 @@ def sync(
     n = len(paths)
     check_number("sync", "reference", reference, low=0, high=n - 1, integer=True)
     check_number("sync", "min_confidence", min_confidence, low=0, high=1)
+    check_choice("sync", "solve", solve, ("peaks", "profiles"))
     search = SearchRange(max_offset_seconds=max_offset_seconds, min_overlap_seconds=min_overlap_seconds)
     emb_obj = EMBEDDERS.resolve(embedder, **(embedder_params or {}))
     pred_obj = PREDICTORS.resolve(predictor, **(predictor_params or {}))
@@ -139,12 +145,16 @@ def sync(
             temperature=temperature, step_seconds=step_seconds, search=search, progress=progress,
         )
 
-    sol = solve_offsets(
-        n,
-        [PairMeasurement(i, j, e.offset_seconds, e.confidence) for i, j, e in measured],
-        reference=reference,
-        tolerance_seconds=max(0.15, 1.5 / min(info.fps for info in infos)),
-    )
+    meas = [PairMeasurement(i, j, e.offset_seconds, e.confidence) for i, j, e in measured]
+    tol = max(0.15, 1.5 / min(info.fps for info in infos))
+    if solve == "profiles":
+        from videosync.multiview.profiles import solve_with_profiles
+
+        profiles = [None if e.scores is None or e.lags_seconds is None else (e.lags_seconds, e.scores)
+                    for _, _, e in measured]
+        sol = solve_with_profiles(n, meas, profiles, reference=reference, tolerance_seconds=tol).solution
+    else:
+        sol = solve_offsets(n, meas, reference=reference, tolerance_seconds=tol)
     ppm, ppm_known = solve_rates(
         n, [(i, j, fits[k].drift_ppm, rate_evidence(fits[k], min_confidence)) for k, (i, j, _) in enumerate(measured)
             if k in fits and rate_evidence(fits[k], min_confidence) > 0], reference=reference)
@@ -189,6 +199,7 @@ def sync(
             "min_overlap_seconds": min_overlap_seconds,
         },
         "min_confidence": min_confidence,
+        "solve": solve,
         **({"drift": {"fits": {f"{paths[i]} ~ {paths[j]}": fits[k].fit.to_dict() for k, (i, j, _) in
                                enumerate(measured) if k in fits and fits[k].fit is not None},
                       "rate_measured": {p: bool(ppm_known[c]) for c, p in enumerate(paths)}}} if fits else {}),
