@@ -4,6 +4,20 @@ import pytest
 from videosync.testing import make_rig
 
 
+def _choose_gl_backend_first() -> None:
+    """Pick MuJoCo's headless GL backend before any test module imports mujoco: imported
+    with MUJOCO_GL unset, mujoco fixes GLFW (needs a display) and every render test skips."""
+    try:
+        from videosync.synth._gl import backend
+
+        backend()
+    except Exception:  # no mujoco or no GL: the render tests skip and say why
+        pass
+
+
+_choose_gl_backend_first()
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
