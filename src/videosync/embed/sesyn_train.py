@@ -68,9 +68,14 @@ def world_keypoints(kind: str, seed: int, seconds: float, *, rate_hz: float = ST
     Returns:
         (P, T, 17, 3) float32 world positions (metres, z up) at times ``k / rate_hz``.
     """
-    import mujoco
-
+    from videosync.synth import _gl
     from videosync.synth._worlds import WORLDS, build_xml
+
+    try:  # let synth choose MuJoCo's GL backend first, so rendering later in this process works
+        _gl.backend()
+    except _gl.RenderUnavailableError:
+        pass  # kinematics needs no GL
+    import mujoco
 
     world = WORLDS[kind](seed, seconds + 1.0)
     model = mujoco.MjModel.from_xml_string(build_xml(world, 64, 64, seed, False))
