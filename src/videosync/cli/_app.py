@@ -88,9 +88,11 @@ def cli() -> None:
 @click.option("--drift", is_flag=True, help="Also fit each camera's clock rate (drift_ppm) from windows along the overlap.")
 @click.option("--cues", default="visual", show_default=True, metavar="visual,audio",
               help="What to match on: visual (the embedder above), audio (the sound tracks), or both, fused per pair.")
+@click.option("--solve", type=click.Choice(["peaks", "profiles"]), default="peaks", show_default=True,
+              help="N-camera solve from each pair's answer, or from every pair's whole lag profile.")
 @click.option("-q", "--quiet", is_flag=True, help="No table, no progress bars.")
 def sync(videos, output, embedder, predictor, embed_arg, predict_arg, reference, max_offset, min_overlap,
-         metric, temperature, min_confidence, pairs, pairs_table, drift, cues, quiet):
+         metric, temperature, min_confidence, pairs, pairs_table, drift, cues, solve, quiet):
     """Find every video's offset relative to the reference (default: the first)."""
     from videosync.cli._render import err_console, pairs_table as ptable, progress_reporter, result_table
     from videosync.export import write_result
@@ -113,7 +115,7 @@ def sync(videos, output, embedder, predictor, embed_arg, predict_arg, reference,
             reference=ref, pairs=_parse_pairs(pairs, len(videos)), metric=metric, temperature=temperature,
             max_offset_seconds=max_offset, min_overlap_seconds=min_overlap,
             min_confidence=DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence,
-            progress=progress, drift=drift, cues=cues,
+            progress=progress, drift=drift, cues=cues, solve=solve,
         )
     if output:
         write_result(result, output)
