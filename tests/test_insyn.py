@@ -180,7 +180,11 @@ def test_tiny_training_recovers_fractional_offsets_better_than_rounding():
 
 
 def test_training_pairs_have_the_right_sign_and_sub_frame_truth():
-    pytest.importorskip("mujoco")
+    from videosync.synth import available
+
+    ok, why = available()  # sets up MuJoCo's GL backend before mujoco is imported (test_synth needs that)
+    if not ok:
+        pytest.skip(why)
     from videosync.embed.sesyn_train import make_bank
     from videosync.predict.insyn_train import make_pair, sample_windows
 
