@@ -197,11 +197,18 @@ class InSynPredictor(Predictor):
             return starts, np.zeros(0), np.zeros(0)
         xa, xb, va, vb = (torch.from_numpy(x) for x in window_arrays(sim, lag_steps, starts, t))
         k = net.max_inter
-        with torch.no_grad():
-            r, c = models.decode(net(xa, xb, va, vb), k)
-            if self.symmetric:
-                r2, c2 = models.decode(net(xb, xa, vb, va), k)
-                r, c = 0.5 * (r - r2), torch.sqrt(c * c2)
+        # One intra-op thread for these small batches: on the loaded 2-core machine torch's
+        # default pool took 1034 s for the suite entry's 400 pairs; one thread, 10-35 s.
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with torch.no_grad():
+                r, c = models.decode(net(xa, xb, va, vb), k)
+                if self.symmetric:
+                    r2, c2 = models.decode(net(xb, xa, vb, va), k)
+                    r, c = 0.5 * (r - r2), torch.sqrt(c * c2)
+        finally:
+            torch.set_num_threads(threads)
         return starts, r.numpy(), c.numpy()
 
     def _predict(self, sim: SimilarityMatrix, search: SearchRange) -> OffsetEstimate:
