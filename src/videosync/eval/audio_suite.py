@@ -348,13 +348,11 @@ def _run_tools(all_pairs, report: AudioBenchReport, condition: str, progress) ->
 
 def entry(data_root: str, cache: str, progress=None):
     """The suite entry: render (cached) and run; a string when rendering is unavailable."""
-    try:
-        from videosync.synth import available
-    except ImportError as exc:  # pragma: no cover - the package ships synth
-        return f"videosync.synth cannot be imported ({exc})"
-    ok, why = available()
-    if not ok:
-        return f"MuJoCo rendering unavailable ({why})"
+    from videosync.eval.datasets import synth_unavailable
+
+    why = synth_unavailable()
+    if why:
+        return why
     worlds = load_audio_worlds(cache, progress=progress)
     report = run_audio_bench(worlds, condition="clean", progress=progress)
     hard = [degrade_world(sc, truth, sc.folder + "-hard", seed=k) for k, (sc, truth) in enumerate(worlds)]

@@ -152,6 +152,16 @@ def write_truth(scene: Scene, folder: str, **extra) -> str:
 load_visualsync = load_folder_scenes
 
 
+def synth_unavailable() -> str | None:
+    """Why rendered worlds cannot be made here (for a suite entry to print), or None."""
+    try:
+        from videosync.synth import available
+    except ImportError as exc:  # pragma: no cover - the package ships synth
+        return f"videosync.synth cannot be imported ({exc})"
+    ok, why = available()
+    return None if ok else f"MuJoCo rendering unavailable ({why})"
+
+
 def load_synthetic(kind: str, cache_dir: str, *, seeds=(0, 1, 2), seconds: float = 10.0, progress=None) -> list[Scene]:
     """Rendered worlds of one kind (``videosync.synth``), rendered once and cached."""
     from videosync.synth import render_scene

@@ -138,13 +138,12 @@ def run_real(data_root: str, cache_dir: str, progress: Progress = None) -> Bench
 
 
 def run_synthetic(data_root: str, cache_dir: str, progress: Progress = None) -> BenchReport | str:
-    try:
-        from videosync.synth import available, render_scene
-    except ImportError as exc:  # pragma: no cover - the package ships synth
-        return f"videosync.synth cannot be imported ({exc})"
-    ok, why = available()
-    if not ok:
-        return f"MuJoCo rendering unavailable ({why})"
+    from videosync.eval.datasets import synth_unavailable
+
+    why = synth_unavailable()
+    if why:
+        return why
+    from videosync.synth import render_scene
     from videosync.eval.datasets import load_scene_folder
 
     scenes = []

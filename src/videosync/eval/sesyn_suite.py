@@ -104,13 +104,11 @@ def sesyn_entry(data_root, cache, progress):
 
     if not SeSynEmbedder.is_available():
         return "the sesyn embedder needs torch, MediaPipe and its shipped weights"
-    try:
-        from videosync.synth import available
-    except ImportError as exc:  # pragma: no cover - the package ships synth
-        return f"videosync.synth cannot be imported ({exc})"
-    ok, why = available()
-    if not ok:
-        return f"MuJoCo rendering unavailable ({why})"
+    from videosync.eval.datasets import synth_unavailable
+
+    why = synth_unavailable()
+    if why:
+        return why
     from videosync.eval.datasets import load_synthetic
 
     report = BenchReport()

@@ -75,13 +75,11 @@ def _synthetic(kinds, seeds, *, seconds=10.0, crops=True, fractional=False, n_pa
     """An entry runner over rendered worlds (MuJoCo), cached under ``cache_dir/synth``."""
 
     def run(data_root, cache, progress):
-        try:
-            from videosync.synth import available
-        except ImportError as exc:  # pragma: no cover - the package ships synth
-            return f"videosync.synth cannot be imported ({exc})"
-        ok, why = available()
-        if not ok:
-            return f"MuJoCo rendering unavailable ({why})"
+        from videosync.eval.datasets import synth_unavailable
+
+        why = synth_unavailable()
+        if why:
+            return why
         from videosync.eval.datasets import load_synthetic
 
         scenes = []

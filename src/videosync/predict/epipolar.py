@@ -47,7 +47,7 @@ import numpy as np
 
 from videosync._validation import check_choice, check_number
 from videosync.predict.base import OffsetEstimate, Predictor, SearchRange
-from videosync.predict.lag import _local_maxima, margin_confidence, parabolic_offset, peak_margin
+from videosync.predict.lag import _local_maxima, margin_confidence, peak_margin, peak_subframe
 from videosync.similarity import Grid, SimilarityMatrix
 
 _REFINE_PEAKS = 5
@@ -207,7 +207,6 @@ def _held_out(F, At, Bt, mirror, min_pair_points, Va, Vb):
     sb = Bt.shape[1]
     d = np.full((sa, sb, nt, k), np.nan)
     fa = np.isfinite(At).all(axis=3)
-    fb = np.isfinite(Bt).all(axis=3)
     variants = [Bt] if mirror is None else [Bt, Bt[:, :, mirror]]
     for p in range(sa):
         for q in range(sb):
@@ -495,7 +494,6 @@ class EpipolarPredictor(Predictor):
                 "reason": "fewer than 3 candidate lags have enough correspondences in both views"})
         y = np.where(ok, score, np.nan)
         best = int(np.nanargmax(y))
-        frac = 0.0
         err_answer = float(err[best])
         if self.subframe_step > 0:
             fine = np.arange(-0.6, 0.6 + 1e-9, self.subframe_step)
@@ -508,10 +506,9 @@ class EpipolarPredictor(Predictor):
             j = int(np.argmax(fy))
             frac = float(fine[j])
             err_answer = float(10 ** -fy[j])
-            if 0 < j < len(fine) - 1 and np.isfinite(fy[j - 1]) and np.isfinite(fy[j + 1]):
-                frac += parabolic_offset(fy[j - 1], fy[j], fy[j + 1]) * self.subframe_step
-        elif 0 < best < len(y) - 1 and np.isfinite(y[best - 1]) and np.isfinite(y[best + 1]):
-            frac = parabolic_offset(y[best - 1], y[best], y[best + 1])
+            frac += peak_subframe(fy, j) * self.subframe_step
+        else:
+            frac = peak_subframe(y, best)
         offset = (lags[best] + frac) * step
 
         margin, runner = peak_margin(y, best, max(2, int(round(self.exclusion_seconds / step))))

@@ -44,6 +44,13 @@ def parabolic_offset(y_minus: float, y0: float, y_plus: float) -> float:
     return float(np.clip(0.5 * (y_minus - y_plus) / den, -0.5, 0.5))
 
 
+def peak_subframe(y: np.ndarray, best: int) -> float:
+    """Parabolic sub-step offset of the peak ``best`` of ``y`` (0 at an edge or next to NaN)."""
+    if 0 < best < len(y) - 1 and np.isfinite(y[best - 1]) and np.isfinite(y[best + 1]):
+        return parabolic_offset(y[best - 1], y[best], y[best + 1])
+    return 0.0
+
+
 def _local_maxima(y: np.ndarray) -> np.ndarray:
     """Indices of local maxima of y (NaN treated as -inf); plateaus give their first index."""
     z = np.where(np.isfinite(y), y, -np.inf)
@@ -147,10 +154,7 @@ class LagPredictor(Predictor):
             )
         y = np.where(allowed, score, np.nan)
         best = int(np.nanargmax(y))
-        frac = 0.0
-        if self.subframe == "parabola" and 0 < best < len(y) - 1:
-            if np.isfinite(y[best - 1]) and np.isfinite(y[best + 1]):
-                frac = parabolic_offset(y[best - 1], y[best], y[best + 1])
+        frac = peak_subframe(y, best) if self.subframe == "parabola" else 0.0
         if mode == "matched" and self.subframe == "parabola":
             frac = _refine_matched(sim, int(lags[best]), frac)
         offset = (lags[best] + frac) * step

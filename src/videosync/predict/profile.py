@@ -36,7 +36,7 @@ import numpy as np
 from videosync._validation import check_choice, check_number
 from videosync.errors import MissingWeightsError
 from videosync.predict.base import OffsetEstimate, Predictor, SearchRange
-from videosync.predict.lag import LagPredictor, _refine_matched, parabolic_offset
+from videosync.predict.lag import LagPredictor, _refine_matched, peak_subframe
 from videosync.similarity import SimilarityMatrix, matched_lag_profile
 from videosync.weights import resolve as resolve_weights
 from videosync.weights import shipped as shipped_weights
@@ -183,10 +183,7 @@ class ProfileHead(Predictor):
         else:
             best = int(np.argmax(logits))
             # Sub-step: the same refinement as `lag` on the matched profile.
-            frac = 0.0
-            y = np.where(allowed, significance, np.nan)
-            if 0 < best < len(y) - 1 and np.isfinite(y[best - 1]) and np.isfinite(y[best + 1]):
-                frac = parabolic_offset(y[best - 1], y[best], y[best + 1])
+            frac = peak_subframe(np.where(allowed, significance, np.nan), best)
             if not sim.channels_correspond:
                 frac = _refine_matched(sim, int(lags[best]), frac)
         conf = window_probability(logits, null, best, temperature)
