@@ -219,6 +219,94 @@ def _local_peak(p: CueProfile, near_seconds: float, grid_step: float, *, min_hei
     return p, pos, curvature
 
 
+def resolve_refiner(refiner, cues: Sequence[str]):
+    """The refiner instance to run on fused offsets (None unless the sound is a cue)."""
+    if not refiner or "audio" not in cues:
+        return None
+    from videosync.refine import REFINERS
+
+    return REFINERS.resolve(refiner)
+
+
+def fuse_and_refine(profiles: Sequence[CueProfile], info_a, info_b, refine=None) -> OffsetEstimate:
+    """One pair's cues fused (:func:`fuse_profiles`), then refined on the raw sound by
+    ``refine`` (e.g. GCC-PHAT) when the audio cue had evidence and the fusion an answer.
+    ``details["cues_used"]`` names the cues that had a usable profile."""
+    return _refined(fuse_profiles(profiles), profiles, info_a, info_b, refine)
+
+
+def _refined(est: OffsetEstimate, profiles: Sequence[CueProfile], info_a, info_b, refine) -> OffsetEstimate:
+    audio = next((p for p in profiles if p.name == "audio"), None)
+    if refine is not None and audio is not None and audio.usable and est.confidence > 0:
+        est = refine.refine(info_a, info_b, est)
+    est.details["cues_used"] = [p.name for p in profiles if p.usable]
+    return est
+
+
+def match_cues(
+    embeddings: dict[str, tuple[Any, Any]],
+    predictors: dict[str, tuple[Any, str]],
+    info_a,
+    info_b,
+    *,
+    search: SearchRange,
+    drift: bool = False,
+    refine=None,
+    step_seconds: float | None = None,
+    temperature: float = 0.1,
+):
+    """One pair matched on every cue with :func:`videosync.longmatch.match_pair` (coarse-to-fine
+    when long, windows and a rate with ``drift``), fused and refined: a
+    :class:`~videosync.longmatch.PairMatch`.
+
+    Args:
+        embeddings: per cue, the two files' embeddings (None where a file has no such cue,
+            e.g. no picture in a sound recorder's file: that cue is skipped for the pair).
+        predictors: per cue, (predictor, metric).
+        refine: a refiner run on the fused offset when the sound had evidence (GCC-PHAT).
+
+    The window fit (rate) is the one of the most confident cue whose own offset agrees with
+    the fused one (within 0.1 s); a refined offset moves that fit's line to pass through it
+    at the middle of the overlap, where the refiner measured. ``estimate.details["cues_used"]``
+    names the cues that had evidence.
+    """
+    from dataclasses import replace
+
+    from videosync.longmatch import PairMatch, match_pair
+    from videosync.similarity import SimilarityMatrix
+
+    matches, profiles = {}, []
+    for cue, (ea, eb) in embeddings.items():
+        if ea is None or eb is None:
+            continue
+        pred, metric = predictors[cue]
+        step = step_seconds if cue == "visual" else None
+        m = match_pair(ea, eb, pred, search=search, metric=metric, drift=drift, step_seconds=step,
+                       temperature=temperature)
+        sim = SimilarityMatrix(ea, eb, metric=metric, step_seconds=step, temperature=temperature)  # overlap mask
+        matches[cue] = m
+        profiles.append(CueProfile.from_estimate(cue, m.estimate, sim, search))
+    if not profiles:
+        return PairMatch(OffsetEstimate(0.0, 0.0, details={"reason": "no cue can compare these two files",
+                                                             "cues_used": []}))
+    est = fuse_profiles(profiles)
+    agree = [m for m in matches.values() if m.fit is not None and m.fit.n_inliers
+             and abs(m.offset_seconds - est.offset_seconds) <= 0.1]
+    best = max(agree, key=lambda m: m.confidence, default=None)
+    fit = best.fit if best is not None else None
+    o = est.offset_seconds if fit is None else fit.offset_at(0.0)
+    lo, hi = max(0.0, -o), min(info_a.duration_seconds, info_b.duration_seconds - o)
+    t_mid = 0.5 * (lo + hi) if hi > lo else 0.0  # where the refiner measures (middle of the overlap)
+    if fit is not None:
+        est = replace(est, offset_seconds=fit.offset_at(t_mid))
+    est = _refined(est, profiles, info_a, info_b, refine)
+    if fit is not None:
+        fit = replace(fit, offset_seconds=fit.offset_seconds + est.offset_seconds - fit.offset_at(t_mid))
+        est = replace(est, offset_seconds=fit.offset_seconds)
+    details = {f"{cue}_{k}": v for cue, m in matches.items() for k, v in m.details.items()}
+    return PairMatch(est, fit, best.mode if best is not None else next(iter(matches.values())).mode, details)
+
+
 ProgressFn = Callable[[str, str, float], None]
 
 
@@ -263,7 +351,10 @@ def measure_pairs(
     embeddings: dict[str, list] = {}
     for cue, (emb, _, _) in setups.items():
         out = []
-        for p in paths:
+        for p, info in zip(paths, infos):
+            if cue == "visual" and not getattr(info, "has_video", True):
+                out.append(None)  # a sound-only file: no picture to match
+                continue
             if cache is not None and (cue, p) in cache:
                 out.append(cache[(cue, p)])
                 continue
@@ -272,26 +363,21 @@ def measure_pairs(
             if cache is not None:
                 cache[(cue, p)] = out[-1]
         embeddings[cue] = out
-    refine = None
-    if refiner and "audio" in cues:
-        from videosync.refine import REFINERS
-
-        refine = REFINERS.resolve(refiner)
+    refine = resolve_refiner(refiner, cues)
     measured, thumbnails = [], []
     for k, (i, j) in enumerate(pair_list):
         profiles, thumb = [], None
         for cue, (_, pred, cue_metric) in setups.items():
             ea, eb = embeddings[cue][i], embeddings[cue][j]
+            if ea is None or eb is None:
+                continue
             sim = SimilarityMatrix(ea, eb, metric=cue_metric, temperature=temperature,
                                    step_seconds=step_seconds if cue == "visual" else None)
             est = pred.predict(sim, search)
             profiles.append(CueProfile.from_estimate(cue, est, sim, search))
             if thumb is None:
                 thumb = similarity_thumbnail(sim)
-        est = fuse_profiles(profiles)
-        audio = next((p for p in profiles if p.name == "audio"), None)
-        if refine is not None and audio is not None and audio.usable and est.confidence > 0:
-            est = refine.refine(infos[i], infos[j], est)
+        est = fuse_and_refine(profiles, infos[i], infos[j], refine)
         measured.append((i, j, est))
         thumbnails.append(thumb)
         if progress:

@@ -64,7 +64,8 @@ def sync(
         With ``"audio"``, the sound tracks are matched too (``audio`` embedder, ``lag``
         predictor) and the cues' lag profiles are fused per pair, weighted by their
         confidences, then refined on the raw audio by GCC-PHAT (:mod:`videosync.fusion`).
-        A video without sound, or a silent one, leaves the other cues to decide.
+        A video without sound, or a silent one, leaves the other cues to decide; a
+        sound-only file (a recorder's .wav) is matched on its sound alone.
     reference : int
         Index of the reference video (offset 0).
     pairs : sequence of (i, j), optional
@@ -115,7 +116,8 @@ def sync(
     if drift and cues != ("visual",):
         raise InvalidParameterError("drift is fitted on the visual cue only; use cues=('visual',) with drift")
 
-    infos: list[VideoInfo] = [probe(p) for p in paths]  # fail fast on bad input
+    # Fail fast on bad input; with the sound as a cue, a sound-only file (a recorder) is an input too.
+    infos: list[VideoInfo] = [probe(p, allow_audio_only="audio" in cues) for p in paths]
     embeddings: list[Embedding] = []
     visual_only = cues == ("visual",)
     for i, p in enumerate(paths if visual_only else ()):

@@ -37,15 +37,19 @@ def drift_summary(result) -> str:
     return "\n".join(lines)
 
 
-def session_table(result) -> Table:
+def session_table(result, reviews=None) -> Table:
+    """The clips; with ``reviews`` (from ``--review``), the review page of each clip that has one."""
     t = Table(title="videosync session: clips on the session timeline", title_justify="left")
     for c, j in (("camera", "left"), ("clip", "left"), ("start s", "right"), ("drift ppm", "right"),
                  ("confidence", "right"), ("status", "left"), ("note", "left")):
         t.add_column(c, justify=j)
     colour = {"synced": "green", "low_confidence": "yellow", "unsynced": "red"}
+    pages = {r.clip: r.page for r in reviews or () if r.page}
     for cam in result.cameras:
         for c in cam.clips:
             note = c.details.get("reason") or c.details.get("error") or ""
+            if c.path in pages:
+                note = f"{note}; review: {pages[c.path]}" if note else f"review: {pages[c.path]}"
             t.add_row(
                 cam.name, os.path.basename(c.path),
                 "—" if c.start_seconds is None else f"{c.start_seconds:.3f}",
@@ -71,9 +75,16 @@ def session_table(result) -> Table:
               help="Skip pairs whose record starts (time code / creation_time) are farther apart than their "
                    "spans plus this; a clip left with no match is then tried against every other camera's clips.")
 @click.option("--no-prune", is_flag=True, help="Measure every pair of clips from different cameras.")
+@click.option("--cues", default="visual,metadata", show_default=True, metavar="LIST",
+              help="What to match on, comma-separated: visual (the embedder), audio (the sound tracks, fused "
+                   "with the picture per pair; sound-only files such as a recorder's .wav become clips), "
+                   "metadata (record starts: order, pruning, placing what no pair places).")
+@click.option("--review", "review", is_flag=True,
+              help="Mark what needs a human: a review page per low_confidence clip against the clip it was "
+                   "matched to, in <output>_review/ (session_review/ without -o), listed after the table.")
 @click.option("-q", "--quiet", is_flag=True, help="No table, no progress bars.")
 def session(shoot, output, embedder, predictor, embed_arg, predict_arg, drift, min_confidence, min_overlap,
-            prune_seconds, no_prune, quiet):
+            prune_seconds, no_prune, cues, review, quiet):
     """Place every clip of SHOOT/<camera>/<clips...> on one session timeline.
 
     A clip's local time τ shows the session instant start_seconds + rate·τ; start_seconds is
@@ -90,16 +101,39 @@ def session(shoot, output, embedder, predictor, embed_arg, predict_arg, drift, m
             embedder_params=_parse_kv(embed_arg, "--embed-arg"),
             predictor_params=_parse_kv(predict_arg, "--predict-arg"),
             drift=drift, min_confidence=min_confidence, min_overlap_seconds=min_overlap,
-            prune_seconds=None if no_prune else prune_seconds, progress=progress,
+            prune_seconds=None if no_prune else prune_seconds, cues=cues, progress=progress,
         )
     text = result.to_json()
     if output:
         atomic_write(output, (text + "\n").encode())
     else:
         click.echo(text)
+    reviews = None
+    if review:
+        from videosync.session_review import write_session_review
+
+        folder = os.path.splitext(output)[0] + "_review" if output else "session_review"
+        reviews = write_session_review(result, folder)
     if not quiet:
-        err_console.print(session_table(result))
+        err_console.print(session_table(result, reviews))
         n = result.counts()
         err_console.print(f"{n['synced']} synced, {n['low_confidence']} low_confidence, {n['unsynced']} unsynced; "
                           f"{result.provenance['pairs_measured']} of {result.provenance['pairs_possible']} "
                           f"cross-camera pairs measured")
+    if reviews is not None:
+        _print_reviews(reviews, folder)
+
+
+def _print_reviews(reviews, folder: str) -> None:
+    """What needs a human: one line per low_confidence clip (always printed: it is what was asked)."""
+    from videosync.cli._render import err_console
+
+    if not reviews:
+        err_console.print("review: no clip needs a human (none is low_confidence)")
+        return
+    pages = sum(1 for r in reviews if r.page)
+    err_console.print(f"review: {len(reviews)} clip(s) need a human; {pages} page(s) in {folder}/")
+    for r in reviews:
+        where = r.page if r.page else "no page"
+        off = "" if r.offset_seconds is None else f" (offset {r.offset_seconds:+.3f} s)"
+        err_console.print(f"  {r.camera}/{os.path.basename(r.clip)}: {where}{off} — {r.note}")

@@ -16,7 +16,8 @@ features are
 Times are on the **video's** own timeline (:mod:`videosync.timebase`): a row at audio
 container time *t* gets ``t − start_pts_seconds`` of the first video frame, so an audio
 stream that starts before or after the first video frame is placed correctly. Rows outside
-the video's span are dropped.
+the video's span are dropped. A sound-only file (a recorder's .wav, probed with
+``allow_audio_only``) has its own timeline starting at its first audio sample.
 
 Rows are marked invalid (``valid=False``) where nothing usable was heard: quieter than
 ``silence_dbfs`` (digital or near silence), or where more than 10 % of the samples within
@@ -97,8 +98,8 @@ class AudioStream:
                  video_start_seconds: float | None = None, start_seconds: float | None = None) -> None:
         self.path = os.fspath(path)
         self.sample_rate_hz = int(sample_rate_hz)
-        self.video_start_seconds = (probe(self.path).start_pts_seconds if video_start_seconds is None
-                                    else float(video_start_seconds))
+        self.video_start_seconds = (probe(self.path, allow_audio_only=True).start_pts_seconds
+                                    if video_start_seconds is None else float(video_start_seconds))
         self.start_seconds = start_seconds
         self.clipped: list[tuple[float, float, float]] = []
 
@@ -265,7 +266,7 @@ class AudioEmbedder(Embedder):
 
     # Video frames are not needed: read the sound of the file the frames came from.
     def embed_video(self, path: str | os.PathLike, *, progress: ProgressCallback | None = None) -> Embedding:
-        info = probe(path)
+        info = probe(path, allow_audio_only=True)
         return self.embed_audio(info, progress=progress)
 
     def _embed(self, frames: Frames, info: VideoInfo) -> Embedding:

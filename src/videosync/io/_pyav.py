@@ -51,6 +51,10 @@ class VideoInfo:
     has_audio: bool
     audio_sample_rate_hz: int | None = None
     audio_channels: int | None = None
+    has_video: bool = True
+    """False for a sound-only file (a recorder's .wav), probed with ``allow_audio_only``: no
+    picture; its timeline starts at the first audio sample, ``width``/``height`` are 0 and
+    its "frames" are audio samples (``fps`` = the sample rate)."""
 
     @property
     def fps(self) -> float:
@@ -82,7 +86,7 @@ def _check_path(path: str | os.PathLike) -> str:
     return p
 
 
-def _open_container(p: str):
+def _open_container(p: str, allow_audio_only: bool = False):
     import av
 
     try:
@@ -95,6 +99,8 @@ def _open_container(p: str):
         raise VideoOpenError(p, f"cannot be opened: {_ffmpeg_message(exc)}") from None
     if not container.streams.video:
         has_audio = bool(container.streams.audio)
+        if has_audio and allow_audio_only:
+            return container
         container.close()
         what = "has audio but no video stream" if has_audio else "has no video stream"
         raise VideoOpenError(p, what)
@@ -106,8 +112,12 @@ def _ffmpeg_message(exc: Exception) -> str:
     return str(msg).splitlines()[0] if msg else type(exc).__name__
 
 
-def probe(path: str | os.PathLike) -> VideoInfo:
+def probe(path: str | os.PathLike, *, allow_audio_only: bool = False) -> VideoInfo:
     """Read a video's streams and timestamps without decoding pixels (one frame at most).
+
+    ``allow_audio_only``: a file with sound but no video stream (a recorder's .wav, .flac,
+    .mp3, .m4a) is described too (``has_video`` False, see :class:`VideoInfo`) instead of
+    refused.
 
     Raises
     ------
@@ -118,7 +128,12 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     import av
 
     p = _check_path(path)
-    container = _open_container(p)
+    container = _open_container(p, allow_audio_only)
+    if not container.streams.video:
+        try:
+            return _probe_audio_only(p, os.fspath(path), container)
+        finally:
+            container.close()
     try:
         vs = container.streams.video[0]
         tb = vs.time_base
@@ -178,6 +193,41 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         )
     finally:
         container.close()
+
+
+def _probe_audio_only(p: str, given: str, container) -> VideoInfo:
+    """A sound-only file as a :class:`VideoInfo`: its timeline starts at the first audio packet."""
+    import av
+
+    st = container.streams.audio[0]
+    tb = st.time_base
+    first = last = None
+    try:
+        for packet in container.demux(st):
+            if packet.pts is None or packet.size == 0:
+                continue
+            t0 = float(packet.pts * tb)
+            t1 = t0 + float((packet.duration or 0) * tb)
+            first = t0 if first is None else min(first, t0)
+            last = t1 if last is None else max(last, t1)
+    except av.error.FFmpegError as exc:
+        if first is None:
+            raise VideoOpenError(p, f"is damaged: {_ffmpeg_message(exc)}") from None
+    sr = int(st.codec_context.sample_rate or 0)
+    if first is not None and st.start_time is not None:
+        # The stream's start, after encoder priming (AAC, MP3) that the decoder drops.
+        first = max(first, float(st.start_time * tb))
+    elif first is not None and first < 0:
+        first = 0.0
+    if first is None or last is None or last - first <= 0 or sr <= 0:
+        raise VideoOpenError(p, "has an audio stream with no readable samples")
+    return VideoInfo(
+        path=given, width=0, height=0, codec=st.codec_context.name, num_frames_from_header=None,
+        num_frames_from_content=int(round((last - first) * sr)), fps_from_header=float(sr),
+        fps_from_content=float(sr), duration_seconds=float(last - first), start_pts_seconds=float(first),
+        rotation_degrees=0, is_variable_frame_rate=False, has_audio=True, audio_sample_rate_hz=sr,
+        audio_channels=int(st.codec_context.channels), has_video=False,
+    )
 
 
 def _first_frame_rotation(p: str) -> int:

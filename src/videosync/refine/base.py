@@ -31,6 +31,6 @@ class Refiner(Plugin, abc.ABC):
         """The refined offset of b with a as the reference (see :mod:`videosync.timebase`)."""
         from videosync.io import probe
 
-        info_a = a if isinstance(a, VideoInfo) else probe(a)
-        info_b = b if isinstance(b, VideoInfo) else probe(b)
+        info_a = a if isinstance(a, VideoInfo) else probe(a, allow_audio_only=True)
+        info_b = b if isinstance(b, VideoInfo) else probe(b, allow_audio_only=True)
         return self._refine(info_a, info_b, coarse)

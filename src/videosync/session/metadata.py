@@ -24,6 +24,8 @@ from videosync.errors import InvalidParameterError
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".mkv", ".avi", ".mts", ".m2ts", ".mxf", ".webm", ".mpg", ".mpeg",
                     ".ts", ".3gp", ".lrv")
+SOUND_EXTENSIONS = (".wav", ".flac", ".mp3", ".m4a", ".aif", ".aiff", ".ogg", ".opus")
+"""Sound-only files (a recorder's takes): clips only when the sound is a cue."""
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,10 @@ def _natural_key(s: str):
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", s)]
 
 
-def scan_shoot(folder: str | os.PathLike) -> list[tuple[str, list[str]]]:
+def scan_shoot(folder: str | os.PathLike, *, audio: bool = False) -> list[tuple[str, list[str]]]:
     """``[(camera name, [clip paths in file-name order])]`` for ``folder/<camera>/...``.
+
+    ``audio``: sound files (:data:`SOUND_EXTENSIONS`, e.g. a recorder's folder) are clips too.
 
     Raises:
         InvalidParameterError: not a folder, or no camera folder holds a video file.
@@ -61,6 +65,7 @@ def scan_shoot(folder: str | os.PathLike) -> list[tuple[str, list[str]]]:
     root = os.fspath(folder)
     if not os.path.isdir(root):
         raise InvalidParameterError(f"{root}: not a folder (expected shoot/<camera>/<clips...>)")
+    suffixes = VIDEO_EXTENSIONS + (SOUND_EXTENSIONS if audio else ())
     cams = []
     for name in sorted(os.listdir(root), key=_natural_key):
         sub = os.path.join(root, name)
@@ -70,7 +75,7 @@ def scan_shoot(folder: str | os.PathLike) -> list[tuple[str, list[str]]]:
         for dirpath, dirnames, files in os.walk(sub):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for f in files:
-                if f.lower().endswith(VIDEO_EXTENSIONS) and not f.startswith("."):
+                if f.lower().endswith(suffixes) and not f.startswith("."):
                     clips.append(os.path.join(dirpath, f))
         if clips:
             cams.append((name, sorted(clips, key=lambda p: _natural_key(os.path.relpath(p, sub)))))

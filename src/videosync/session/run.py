@@ -33,7 +33,8 @@ import numpy as np
 
 from videosync._validation import check_number
 from videosync.embed import EMBEDDERS, Embedder
-from videosync.errors import VideoSyncError
+from videosync.errors import InvalidParameterError, VideoSyncError
+from videosync.fusion import check_cues, match_cues, resolve_refiner
 from videosync.longmatch import PairMatch, match_pair, rate_evidence, solve_rates
 from videosync.multiview import PairMeasurement, solve_offsets
 from videosync.predict import PREDICTORS, Predictor, SearchRange
@@ -43,6 +44,9 @@ from videosync.session.model import SessionCamera, SessionClip, SessionResult
 ProgressFn = Callable[[str, str, float], None]
 """``progress(stage, item, fraction)``: stage is "embed" or "match"."""
 
+SESSION_CUES = ("visual", "audio", "metadata")
+"""Cue names :func:`sync_session` accepts."""
+DEFAULT_CUES = ("visual", "metadata")
 DEFAULT_MIN_CONFIDENCE = 0.5
 DEFAULT_EDGE_CONFIDENCE = 0.25
 METADATA_TOLERANCE = {"timecode": 0.1, "creation_time": 2.5}
@@ -57,6 +61,13 @@ class _Clip:
     meta: ClipMetadata | None = None
     embedding: Any = None
     error: str | None = None
+    info: Any = None
+    sound: Any = None
+    """The audio embedding (with the audio cue)."""
+
+    @property
+    def has_video(self) -> bool:
+        return self.info is None or getattr(self.info, "has_video", True)
 
 
 @dataclass
@@ -81,6 +92,7 @@ def sync_session(
     min_overlap_seconds: float = 2.0,
     prune_seconds: float | None = 300.0,
     metadata_confidence: float = 0.3,
+    cues: Sequence[str] | str = DEFAULT_CUES,
     progress: ProgressFn | None = None,
 ) -> SessionResult:
     """Place every clip of a shoot on one session timeline.
@@ -97,6 +109,14 @@ def sync_session(
             this do not meet (None: measure every cross-camera pair).
         metadata_confidence: weight of a camera's record-start difference between consecutive
             clips (a loose prior; 0 disables it).
+        cues: what to match on, any of ``visual``, ``audio``, ``metadata`` (a sequence or a
+            comma-separated string). ``visual``: the embedder and predictor above. ``audio``:
+            the sound tracks, fused with the picture per pair as :func:`videosync.sync` does
+            (:func:`videosync.fusion.match_cues`, GCC-PHAT refinement); sound-only files
+            (a recorder's .wav, .flac, .mp3, .m4a) become clips matched on sound alone.
+            ``metadata``: record starts (time code, ``creation_time``) order a camera's
+            clips, prune far-apart pairs and place clips no pair places; without it file
+            metadata is ignored. Default ``("visual", "metadata")``.
 
     Returns:
         A :class:`SessionResult`: every clip, ``synced``, ``low_confidence`` or ``unsynced``.
@@ -106,16 +126,27 @@ def sync_session(
     check_number("sync_session", "edge_confidence", edge_confidence, low=0, high=1)
     check_number("sync_session", "metadata_confidence", metadata_confidence, low=0, high=1)
     check_number("sync_session", "prune_seconds", prune_seconds, low=0, allow_none=True)
-    layout = scan_shoot(shoot) if isinstance(shoot, (str, os.PathLike)) else [
+    cues = _check_session_cues(cues)
+    use_meta = "metadata" in cues
+    match_on = tuple(c for c in cues if c != "metadata")
+    if not use_meta:
+        prune_seconds, metadata_confidence = None, 0.0
+    layout = scan_shoot(shoot, audio="audio" in cues) if isinstance(shoot, (str, os.PathLike)) else [
         (str(n), [os.fspath(p) for p in ps]) for n, ps in shoot]
     emb_obj = EMBEDDERS.resolve(embedder, **(embedder_params or {}))
     pred_obj = PREDICTORS.resolve(predictor, **(predictor_params or {}))
     metric = emb_obj.default_metric
+    predictors = {"visual": (pred_obj, metric)}
+    sound_emb = None
+    if "audio" in match_on:
+        sound_emb = EMBEDDERS.create("audio")
+        predictors["audio"] = (PREDICTORS.create("lag"), sound_emb.default_metric)
+    refine = resolve_refiner("gcc-phat", match_on)
 
     clips: list[_Clip] = []
     cam_clips: list[list[int]] = []
     for k, (_, paths) in enumerate(layout):
-        found = [_read_clip(k, p) for p in paths]
+        found = [_read_clip(k, p, use_meta, "audio" in match_on) for p in paths]
         if all(c.meta is not None and c.meta.record_start_seconds is not None for c in found):
             found.sort(key=lambda c: c.meta.record_start_seconds)  # record order beats file names
         cam_clips.append(list(range(len(clips), len(clips) + len(found))))
@@ -124,7 +155,10 @@ def sync_session(
         if c.error is None:
             cb = (lambda f, _p=c.path: progress("embed", _p, f)) if progress else None
             try:
-                c.embedding = emb_obj.embed_video(c.path, progress=cb)
+                if "visual" in match_on and c.has_video:
+                    c.embedding = emb_obj.embed_video(c.path, progress=cb)
+                if sound_emb is not None:
+                    c.sound = sound_emb.embed_audio(c.info)
             except VideoSyncError as exc:
                 c.error = str(exc)
 
@@ -137,8 +171,14 @@ def sync_session(
 
     def measure(todo):
         for n, (i, j) in enumerate(todo):
-            m = match_pair(clips[i].embedding, clips[j].embedding, pred_obj, search=search, metric=metric,
-                           drift=drift)
+            if match_on == ("visual",):  # one cue: as before fusion existed
+                m = match_pair(clips[i].embedding, clips[j].embedding, pred_obj, search=search, metric=metric,
+                               drift=drift)
+            else:
+                embs = {"visual": (clips[i].embedding, clips[j].embedding),
+                        "audio": (clips[i].sound, clips[j].sound)}
+                m = match_cues({c: embs[c] for c in match_on}, predictors, clips[i].info, clips[j].info,
+                               search=search, drift=drift, refine=refine)
             pairs.append(_Pair(i, j, m, _overlap_mid(clips[i], clips[j], m)))
             done.add((i, j))
             if progress:
@@ -238,6 +278,8 @@ def sync_session(
                 details["reason"] = reasons[n]
             if c.meta is not None and c.meta.source:
                 details["record_start"] = c.meta.source
+            if not c.has_video:
+                details["sound_only"] = True
             if drift and not rate_known[k]:
                 details["rate"] = "not measured (no long overlap with a camera of known rate)"
             out.append(SessionClip(
@@ -262,6 +304,7 @@ def sync_session(
         "videosync_version": __version__,
         "embedder": {"name": emb_obj.name, "params": _jsonable(emb_obj.get_params())},
         "predictor": {"name": pred_obj.name, "params": _jsonable(pred_obj.get_params())},
+        "cues": list(cues),
         "drift": drift,
         "min_confidence": min_confidence,
         "edge_confidence": edge_confidence,
@@ -272,7 +315,8 @@ def sync_session(
         "pairs": [
             {"a": clips[p.i].path, "b": clips[p.j].path, "offset_seconds": round(p.match.offset_seconds, 6),
              "confidence": round(p.match.confidence, 4), "mode": p.match.mode,
-             "drift_ppm": round(p.match.drift_ppm, 3), "used": bool(used.get(k, False))}
+             "drift_ppm": round(p.match.drift_ppm, 3), "used": bool(used.get(k, False)),
+             "cues": list(p.match.estimate.details.get("cues_used", match_on))}
             for k, p in enumerate(pairs)
         ] if clips else [],
         "elapsed_seconds": round(time.perf_counter() - started, 3),
@@ -280,17 +324,32 @@ def sync_session(
     return SessionResult(tuple(cameras), provenance)
 
 
-def _read_clip(camera: int, path: str) -> _Clip:
+def _check_session_cues(cues: Sequence[str] | str) -> tuple[str, ...]:
+    if isinstance(cues, str):
+        cues = [c.strip() for c in cues.split(",") if c.strip()]
+    cues = tuple(dict.fromkeys(str(c) for c in cues))
+    bad = [c for c in cues if c not in SESSION_CUES]
+    if bad:
+        raise InvalidParameterError(f"unknown cue {bad[0]!r}; valid: {', '.join(SESSION_CUES)}")
+    if not any(c != "metadata" for c in cues):
+        raise InvalidParameterError("cues must include visual or audio (metadata alone places nothing)")
+    check_cues([c for c in cues if c != "metadata"])
+    return cues
+
+
+def _read_clip(camera: int, path: str, use_meta: bool = True, sound_only_ok: bool = False) -> _Clip:
     from videosync.io import probe
 
     c = _Clip(camera, path)
     try:
-        info = probe(path)
+        info = probe(path, allow_audio_only=sound_only_ok)
     except VideoSyncError as exc:
         c.error = str(exc)
         return c
+    c.info = info
     c.duration, c.fps = info.duration_seconds, info.fps
-    c.meta = clip_metadata(path, info.fps)
+    if use_meta:
+        c.meta = clip_metadata(path, info.fps)
     return c
 
 

@@ -61,20 +61,41 @@ def mux_audio(video_path: str | os.PathLike, out_path: str | os.PathLike, sample
             pkt.stream = vout
             out.mux(pkt)
         if aout is not None:
-            fmt = "fltp" if codec == "aac" else "s16"
-            chunk = 1024
-            for i in range(0, len(samples), chunk):
-                if hole_seconds is not None and hole_seconds[0] <= i / sr < hole_seconds[1]:
-                    continue
-                x = np.asarray(samples[None, i:i + chunk], np.float32)
-                if fmt == "s16":
-                    x = (np.clip(x, -1.0, 1.0) * 32767).astype(np.int16)
-                frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(x), format=fmt, layout="mono")
-                frame.sample_rate = sr
-                frame.pts = start_pts + i
-                frame.time_base = Fraction(1, sr)
-                for p in aout.encode(frame):
-                    out.mux(p)
-            for p in aout.encode():
-                out.mux(p)
+            _encode_mono(out, aout, samples, "fltp" if codec == "aac" else "s16", sr, start_pts=start_pts,
+                         hole_seconds=hole_seconds)
     return os.fspath(out_path)
+
+
+def _encode_mono(out, stream, samples: np.ndarray, fmt: str, sr: int, *, start_pts: int = 0, chunk: int = 1024,
+                 hole_seconds: tuple[float, float] | None = None) -> None:
+    """Encode mono float samples (pts in 1/sr from ``start_pts``) into ``stream`` and mux them."""
+    import av
+
+    for i in range(0, len(samples), chunk):
+        if hole_seconds is not None and hole_seconds[0] <= i / sr < hole_seconds[1]:
+            continue
+        x = np.asarray(samples[None, i:i + chunk], np.float32)
+        if fmt == "s16":
+            x = (np.clip(x, -1.0, 1.0) * 32767).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(x), format=fmt, layout="mono")
+        frame.sample_rate = sr
+        frame.pts = start_pts + i
+        frame.time_base = Fraction(1, sr)
+        for p in stream.encode(frame):
+            out.mux(p)
+    for p in stream.encode():
+        out.mux(p)
+
+
+def write_sound(path: str | os.PathLike, samples: np.ndarray, *, sample_rate_hz: int = 48000) -> str:
+    """A sound-only file (a recorder's take): mono, first sample at time 0. The codec follows
+    the suffix: ``.wav`` 16-bit PCM, ``.flac`` FLAC, ``.m4a`` AAC, ``.mp3`` MP3."""
+    import av
+
+    path = os.fspath(path)
+    sr = int(sample_rate_hz)
+    codec, fmt = {".wav": ("pcm_s16le", "s16"), ".flac": ("flac", "s16"), ".m4a": ("aac", "fltp"),
+                  ".mp3": ("libmp3lame", "fltp")}[os.path.splitext(path)[1].lower()]
+    with av.open(path, "w") as out:
+        _encode_mono(out, out.add_stream(codec, rate=sr, layout="mono"), samples, fmt, sr, chunk=1152)
+    return path

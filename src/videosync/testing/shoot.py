@@ -12,6 +12,13 @@ instant ``start_seconds + rate·τ`` with ``start_seconds = (s − o_k)/(1 + ε_
 ``rate = 1/(1 + ε_k)``, i.e. a session ``drift_ppm = (rate − 1)·1e6``. Unrelated clips
 (another world) and still clips (a frozen world: nothing to sync on) have no truth
 (``start_seconds`` None) and should end ``unsynced``.
+
+Sound (``CameraSpec.sound``): the world also makes sounds (short noise bursts at random world
+instants, :func:`videosync.testing.audio.event_track`), heard by every camera with sound on its
+own clock, muxed as an AAC track; each camera adds its own gain and background noise. A
+``recorder`` camera writes sound-only ``takeNNN.wav`` files (no picture). ``blind`` clips show a
+frozen, dark picture (nothing to see) while their sound is the event's: placeable by sound only.
+Unrelated clips hear the other world, still clips hear only noise.
 """
 
 from __future__ import annotations
@@ -23,9 +30,10 @@ from typing import Literal, Sequence
 
 import numpy as np
 
+from videosync.testing.audio import event_track, mux_audio, write_sound
 from videosync.testing.rig import World, _camera_grid, write_video
 
-ClipKind = Literal["event", "unrelated", "still"]
+ClipKind = Literal["event", "unrelated", "still", "blind"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,10 @@ class CameraSpec:
     """Write a ``creation_time`` tag from the camera clock (a fixed epoch + clip start)."""
     timecode: bool = False
     """Write a start time code (non-drop-frame, from the camera clock) in a ``tmcd`` track."""
+    sound: bool = False
+    """Record the world's sound (an AAC track in each clip; the clip then carries no tags)."""
+    recorder: bool = False
+    """A sound recorder: sound-only ``takeNNN.wav`` files, no picture (implies ``sound``)."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,8 @@ class ShootClip:
     path: str
     kind: ClipKind
     start_seconds: float | None
-    """World (session) instant of the clip's local time 0; None for unrelated/still clips."""
+    """World (session) instant of the clip's local time 0; None for unrelated/still clips
+    (a ``blind`` clip has one: its sound places it)."""
     rate: float
     fps: float
     seconds: float
@@ -80,6 +93,23 @@ class Shoot:
             if os.path.normpath(os.path.abspath(c.path)) == p:
                 return c
         raise KeyError(path)
+
+
+SOUND_RATE_HZ = 16000
+SOUND_EVENTS_PER_SECOND = 1.5
+
+
+def _sound_events(cameras: Sequence[CameraSpec], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """World instants of the event's sounds and of the unrelated world's, over every clip's span."""
+    spans = [((c.clock_start_seconds - cam.clock_offset_seconds) / (1 + cam.drift_ppm * 1e-6), c.seconds)
+             for cam in cameras for c in cam.clips]
+    if not spans:
+        return np.zeros(0), np.zeros(0)
+    lo = min(s for s, _ in spans) - 2.0
+    hi = max(s + d for s, d in spans) + 2.0
+    rng = np.random.default_rng(seed + 555)
+    n = int((hi - lo) * SOUND_EVENTS_PER_SECOND)
+    return np.sort(rng.uniform(lo, hi, n)), np.sort(rng.uniform(lo, hi, n))
 
 
 EPOCH = 1_700_000_000.0  # creation_time tags: 2023-11-14T22:13:20Z + camera clock
@@ -114,6 +144,7 @@ def make_shoot(
     other = World(seed + 7919)
     rng = np.random.default_rng(seed + 1)
     clips: list[ShootClip] = []
+    sounds = _sound_events(cameras, seed)
     for k, cam in enumerate(cameras):
         x, y = _camera_grid(rng, size, k)
         bg, bg_other = world.background(x, y), other.background(x, y)
@@ -130,6 +161,8 @@ def make_shoot(
                 for w in w_of:
                     if spec.kind == "event":
                         img = world.render(w, x, y, bg)
+                    elif spec.kind == "blind":  # a frozen, dark picture (camera pointed away, lens cap)
+                        img = world.render(float(w_of[0]), x, y, bg) * 0.05
                     elif spec.kind == "unrelated":
                         img = other.render(w, x, y, bg_other)
                     else:
@@ -141,10 +174,25 @@ def make_shoot(
             meta = {"creation_time": _iso(EPOCH + spec.clock_start_seconds)} if cam.creation_time else {}
             if cam.timecode:
                 meta["timecode"] = _timecode(spec.clock_start_seconds, cam.fps)
-            write_video(path, frames(), times, cam.fps, metadata=meta or None)
+            if cam.sound or cam.recorder:
+                heard = {"unrelated": sounds[1], "still": np.zeros(0)}.get(spec.kind, sounds[0])
+                local = cam.clock_offset_seconds + (1.0 + eps) * heard - spec.clock_start_seconds
+                track = event_track(local, 0.0, spec.seconds, sample_rate_hz=SOUND_RATE_HZ,
+                                seed=seed * 1000 + 37 * k + j, gain=0.5 * gain)
+            if cam.recorder:
+                path = os.path.join(folder, cam.name, f"take{j + 1:03d}.wav")
+                write_sound(path, track, sample_rate_hz=SOUND_RATE_HZ)
+            elif cam.sound:
+                silent = path + ".picture.mp4"
+                write_video(silent, frames(), times, cam.fps, metadata=meta or None)
+                mux_audio(silent, path, track, sample_rate_hz=SOUND_RATE_HZ)
+                os.remove(silent)
+            else:
+                write_video(path, frames(), times, cam.fps, metadata=meta or None)
             clips.append(ShootClip(
                 cam.name, path, spec.kind,
-                float(w_of[0]) if spec.kind == "event" else None, 1.0 / (1.0 + eps), cam.fps, float(spec.seconds),
+                float(w_of[0]) if spec.kind in ("event", "blind") else None, 1.0 / (1.0 + eps), cam.fps,
+                float(spec.seconds),
             ))
     truth_path = os.path.join(folder, "truth.json")
     with open(truth_path, "w") as f:
