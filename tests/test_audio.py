@@ -236,8 +236,6 @@ def test_cue_names():
         check_cues(("visual", "sound"))
     with pytest.raises(InvalidParameterError, match="at least one"):
         check_cues("")
-    with pytest.raises(InvalidParameterError, match="drift is fitted on the visual cue only"):
-        videosync.sync(["a.mp4", "b.mp4"], cues=("visual", "audio"), drift=True)
 
 
 def test_cli_cues(audio_rig, capsys):

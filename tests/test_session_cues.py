@@ -119,3 +119,20 @@ def test_cli_review_pages_for_low_confidence_clips(tmp_path, capsys):
     assert main(["session", sh.folder, "-o", str(tmp_path / "t.json"), "--review", "-q", "--cues", "visual"]) == 0
     assert "no clip needs a human" in capsys.readouterr().err
     assert not (tmp_path / "t_review").exists()
+
+
+def test_drift_measured_on_the_sound(tmp_path):
+    """B's picture is useless and its clock runs 400 ppm fast: only the sound's windows give the rate."""
+    cams = [CameraSpec("A", (ClipSpec(0, 150),), fps=10, sound=True),
+            CameraSpec("B", (ClipSpec(2, 150, "blind"),), fps=10, clock_offset_seconds=1.0, drift_ppm=400.0,
+                       sound=True)]
+    sh = make_shoot(tmp_path, cams, size=(40, 24), seed=9)
+    a, b = sh.clips
+    paths = [a.path, b.path]
+    visual = videosync.sync(paths, drift=True)
+    assert not visual.provenance["drift"]["rate_measured"][b.path]
+    fused = videosync.sync(paths, cues="visual,audio", drift=True)
+    assert fused.provenance["drift"]["rate_measured"][b.path]
+    assert fused.videos[1].drift_ppm == pytest.approx(400.0, abs=25.0)
+    # B's clock reads 1 + (1 + 400e-6)·w − 2 at world time w (A's time): offset −1 at A's 0.
+    assert fused.offsets_seconds[1] == pytest.approx(-1.0, abs=0.005)

@@ -327,14 +327,20 @@ def measure_pairs(
     refiner: str | None = "gcc-phat",
     progress: ProgressFn | None = None,
     cache: dict | None = None,
+    drift: bool = False,
+    matches: dict | None = None,
 ):
     """Every pair measured with every cue and fused.
 
     Returns ``(measured, thumbnails)``: ``[(i, j, OffsetEstimate)]`` in ``pair_list`` order
     and one similarity thumbnail per pair (from the visual cue when it is used). ``refiner``
     None: no refinement. ``cache``: a dict of embeddings by ``(cue, path)``, read and filled
-    (for callers that measure the same videos several ways).
+    (for callers that measure the same videos several ways). ``drift`` (or a long pair): each
+    pair through :func:`match_cues` (windows along the overlap on every cue, a rate from the
+    most confident agreeing cue); its :class:`~videosync.longmatch.PairMatch` is put in
+    ``matches[k]`` (k = index in ``pair_list``) when ``matches`` is given.
     """
+    from videosync.longmatch import is_long
     from videosync.diagnostics import similarity_thumbnail
     from videosync.embed import EMBEDDERS
     from videosync.predict import PREDICTORS
@@ -367,8 +373,20 @@ def measure_pairs(
     measured, thumbnails = [], []
     for k, (i, j) in enumerate(pair_list):
         profiles, thumb = [], None
+        pair_embs = {cue: (embeddings[cue][i], embeddings[cue][j]) for cue in setups}
+        if drift or any(a is not None and b is not None and is_long(a, b) for a, b in pair_embs.values()):
+            m = match_cues(pair_embs, {c: (pred, met) for c, (_, pred, met) in setups.items()}, infos[i], infos[j],
+                           search=search, drift=drift, refine=refine, step_seconds=step_seconds,
+                           temperature=temperature)
+            if matches is not None:
+                matches[k] = m
+            measured.append((i, j, m.estimate))
+            thumbnails.append(None)
+            if progress:
+                progress("match", f"{paths[i]} ~ {paths[j]}", (k + 1) / len(pair_list))
+            continue
         for cue, (_, pred, cue_metric) in setups.items():
-            ea, eb = embeddings[cue][i], embeddings[cue][j]
+            ea, eb = pair_embs[cue]
             if ea is None or eb is None:
                 continue
             sim = SimilarityMatrix(ea, eb, metric=cue_metric, temperature=temperature,

@@ -86,7 +86,9 @@ def sync(
     drift : bool
         Also estimate each camera's clock rate (``CameraResult.drift_ppm``) from offsets
         measured in windows along the overlap (:mod:`videosync.longmatch`); offsets are then
-        at the reference's time 0. Pairs longer than ``longmatch.LONG_SECONDS`` are always
+        at the reference's time 0. With several cues, every cue is windowed and the rate is
+        the most confident cue's that agrees with the fused offset
+        (:func:`videosync.fusion.match_cues`): the sound measures it too. Pairs longer than ``longmatch.LONG_SECONDS`` are always
         matched coarse-to-fine (memory flat in duration).
     solve : {"peaks", "profiles"}
         N-camera solve from each pair's answer (default), or from every pair's whole lag
@@ -113,8 +115,6 @@ def sync(
     metric = metric or emb_obj.default_metric
     pair_list = _pairs(n, pairs)
     cues = check_cues(cues)
-    if drift and cues != ("visual",):
-        raise InvalidParameterError("drift is fitted on the visual cue only; use cues=('visual',) with drift")
 
     # Fail fast on bad input; with the sound as a cue, a sound-only file (a recorder) is an input too.
     infos: list[VideoInfo] = [probe(p, allow_audio_only="audio" in cues) for p in paths]
@@ -145,6 +145,7 @@ def sync(
         measured, thumbnails = measure_pairs(
             paths, infos, pair_list, cues, visual_embedder=emb_obj, visual_predictor=pred_obj, metric=metric,
             temperature=temperature, step_seconds=step_seconds, search=search, progress=progress,
+            drift=drift, matches=fits,
         )
 
     meas = [PairMeasurement(i, j, e.offset_seconds, e.confidence) for i, j, e in measured]
