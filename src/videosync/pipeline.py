@@ -88,8 +88,8 @@ def sync(
         measured in windows along the overlap (:mod:`videosync.longmatch`); offsets are then
         at the reference's time 0. With several cues, every cue is windowed and the rate is
         the most confident cue's that agrees with the fused offset
-        (:func:`videosync.fusion.match_cues`): the sound measures it too. Pairs longer than ``longmatch.LONG_SECONDS`` are always
-        matched coarse-to-fine (memory flat in duration).
+        (:func:`videosync.fusion.match_cues`): the sound measures it too. Pairs longer than
+        ``longmatch.LONG_SECONDS`` are always matched coarse-to-fine (memory flat in duration).
     solve : {"peaks", "profiles"}
         N-camera solve from each pair's answer (default), or from every pair's whole lag
         profile (:func:`videosync.multiview.profiles.solve_with_profiles`: another peak of
