@@ -17,6 +17,10 @@ Weights: the shipped ``videosync/weights/sesyn.npz`` (see its run card ``sesyn.j
 ``weights=PATH``. Missing weights raise :class:`~videosync.errors.MissingWeightsError`;
 missing torch or MediaPipe raise :class:`~videosync.errors.MissingDependencyError`.
 
+Left/right swaps of the detector are undone, where the walking direction tells, by
+:func:`videosync.embed.sides.resolve_sides` (``sides="facing"``, the default);
+``sides="detector"`` keeps MediaPipe's labels.
+
 Robustness tests (SeSyn-Net §4.5): ``drop_frames`` removes that fraction of the frames
 (seeded) and ``noise_px`` adds Gaussian noise (standard deviation in pixels of the
 video) to every landmark before the network.
@@ -28,7 +32,7 @@ import os
 
 import numpy as np
 
-from videosync._validation import check_number
+from videosync._validation import check_choice, check_number
 from videosync.embed.base import Embedder, Embedding, Frames
 from videosync.errors import MissingDependencyError, MissingWeightsError, ShapeError
 from videosync.io import VideoInfo
@@ -278,6 +282,10 @@ class SeSynEmbedder(Embedder):
         Robustness test: Gaussian noise (pixels of the video) added to every landmark.
     seed : int
         Seed of the two perturbations.
+    sides : {"facing", "detector"}
+        "facing": undo left/right swaps where the walking direction tells
+        (:func:`videosync.embed.sides.resolve_sides`, after the perturbations);
+        "detector": keep the detector's labels.
     max_side : int
         Working size for MediaPipe.
     """
@@ -288,13 +296,14 @@ class SeSynEmbedder(Embedder):
     default_metric = "cosine"
 
     def __init__(self, *, weights: str | None = None, rate_hz: float = 30.0, drop_frames: float = 0.0,
-                 noise_px: float = 0.0, seed: int = 0, max_side: int = 512) -> None:
+                 noise_px: float = 0.0, seed: int = 0, sides: str = "facing", max_side: int = 512) -> None:
         super().__init__(max_side=max_side)
         self.weights = None if weights is None else os.fspath(weights)
         self.rate_hz = check_number("SeSynEmbedder", "rate_hz", rate_hz, low=1.0, high=240.0)
         self.drop_frames = check_number("SeSynEmbedder", "drop_frames", drop_frames, low=0.0, high=0.9)
         self.noise_px = check_number("SeSynEmbedder", "noise_px", noise_px, low=0.0, high=1000.0)
         self.seed = check_number("SeSynEmbedder", "seed", seed, low=0, integer=True)
+        self.sides = check_choice("SeSynEmbedder", "sides", sides, ("facing", "detector"))
         self._net = None
 
     @classmethod
@@ -332,6 +341,10 @@ class SeSynEmbedder(Embedder):
         net = self.network()
         if self.drop_frames > 0 or self.noise_px > 0:
             track = perturb_track(track, drop_frames=self.drop_frames, noise_px=self.noise_px, seed=self.seed)
+        if self.sides == "facing":
+            from videosync.embed.sides import resolve_sides
+
+            track = resolve_sides(track)
         grid, x, valid = network_input(track, rate_hz=self.rate_hz)
         if len(grid) < 2:
             raise ShapeError(f"sesyn: the video spans {len(grid)} grid instants at {self.rate_hz} Hz; 2 are needed")
