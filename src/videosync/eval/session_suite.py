@@ -25,6 +25,14 @@ overall, with and without ``drift``:
 * **pair AUROC**: the measured clip pairs' confidence for "this pair's offset is right"
   (positives: pairs that truly overlap ≥ 5 s and were answered within 2 frames; every pair
   with no true overlap counts as a negative).
+
+Shoot 4 has **sound** (:data:`SOUND_SEED`): camera 0 picture and sound, camera 1 sound but a
+frozen, dark picture (``blind`` clips) and an unrelated clip, camera 2 a sound recorder (.wav
+takes, no picture), camera 3 picture without an audio stream and a still clip; cameras 1–3
+drift. It is synced with ``cues`` visual (+ metadata) and visual + audio (+ metadata). A clip's
+true bucket then depends on the cues: two clips are linked when they overlap ≥ 5 s and share
+a cue that both carry (the picture of the event, or its sound); sound files are clips only
+with the audio cue (the visual row scores the clips it sees).
 """
 
 from __future__ import annotations
@@ -48,18 +56,44 @@ DESCRIPTION = (
     "error is over clips of non-reference cameras whose rate was measured (≥ 3 agreeing 20 s windows spanning "
     "≥ 120 s). A clip's true bucket: synced if it shows the event and is in the largest group linked by ≥ 5 s "
     "overlaps across cameras; else unsynced, or low_confidence on a camera with creation_time tags. Pair AUROC: "
-    "measured pairs' confidence for 'offset within 2 frames of a true ≥ 5 s overlap'."
+    "measured pairs' confidence for 'offset within 2 frames of a true ≥ 5 s overlap'. Shoot 4 (sound): cam0 picture "
+    "+ sound (170 + 40 s), cam1 sound with a frozen dark picture (160 + 35 s, +250 ppm) and an unrelated clip, "
+    "cam2 a sound recorder (.wav, 175 + 45 s, −180 ppm), cam3 picture without audio (160 s, +120 ppm) and a still "
+    "clip; cues visual,metadata vs visual,audio,metadata (with audio, true buckets link clips sharing the event's "
+    "picture or sound; the visual rows score the clips they see: .wav files are clips only with audio)."
 )
 SEEDS = (0, 1, 2, 3)
 LONG_TAKES_SEED = 3
+SOUND_SEED = 4
+SOUND_CUES = ("visual,metadata", "visual,audio,metadata")
 FPS = (30.0, 25.0, 30000 / 1001, 24.0)
 MIN_TRUE_OVERLAP = 5.0
+
+
+def _sound_shoot():
+    """Shoot 4: picture + sound, blind (sound only) + an unrelated clip, a recorder, picture only + a still."""
+    from videosync.testing.shoot import CameraSpec, ClipSpec
+
+    def clips(o, e, spans):  # (world start, seconds, kind) → clips on the camera clock
+        return tuple(ClipSpec(round(o + (1 + e * 1e-6) * w, 3), d, kind) for w, d, kind in spans)
+
+    return [
+        CameraSpec("cam0", clips(0.0, 0.0, [(0, 170, "event"), (175, 40, "event")]), 30.0, sound=True),
+        CameraSpec("cam1", clips(6.2, 250.0, [(5, 160, "blind"), (170, 35, "blind"), (210, 20, "unrelated")]),
+                   25.0, 6.2, 250.0, sound=True),
+        CameraSpec("cam2", clips(-3.7, -180.0, [(-2, 175, "event"), (176, 45, "event")]), 30.0, -3.7, -180.0,
+                   recorder=True),
+        CameraSpec("cam3", clips(11.0, 120.0, [(10, 160, "event"), (175, 20, "still")]), 30000 / 1001, 11.0,
+                   120.0),
+    ]
 
 
 def shoot_cameras(seed: int):
     """The camera specs of shoot ``seed`` (deterministic)."""
     from videosync.testing.shoot import CameraSpec, ClipSpec
 
+    if seed == SOUND_SEED:
+        return _sound_shoot()
     rng = np.random.default_rng(1000 + seed)
     if seed == LONG_TAKES_SEED:  # long takes: 4 min per camera, where drift shows (72 ms at 300 ppm)
         specs = [("cam0", 15.0, 0.0, 0.0, 0.0), ("cam1", 15000 / 1001, 6.3, 300.0, 3.0),
@@ -107,10 +141,27 @@ def load_shoot(cache: str, seed: int, progress=None):
     return sh
 
 
-def _true_buckets(shoot) -> dict[str, str]:
-    """``synced`` for event clips in the largest group linked by ≥ 5 s overlaps across cameras
-    (what content can place on one timeline), else ``unsynced``."""
-    ev = [c for c in shoot.clips if c.kind == "event"]
+def _carries(shoot, cues: tuple[str, ...]) -> dict[str, set[str]]:
+    """Per clip, the cues (among ``cues``) on which it shows or hears the event."""
+    with open(shoot.truth_path) as f:
+        cams = {c["name"]: c for c in json.load(f)["cameras"]}
+    out = {}
+    for c in shoot.clips:
+        cam = cams.get(c.camera, {})
+        has = set()
+        if "visual" in cues and c.kind == "event" and not cam.get("recorder"):
+            has.add("visual")
+        if "audio" in cues and c.kind in ("event", "blind") and (cam.get("sound") or cam.get("recorder")):
+            has.add("audio")
+        out[c.path] = has
+    return out
+
+
+def _true_buckets(shoot, cues: tuple[str, ...] = ("visual",)) -> dict[str, str]:
+    """``synced`` for clips in the largest group linked by ≥ 5 s overlaps across cameras on a
+    shared cue (what content can place on one timeline), else ``unsynced``."""
+    carries = _carries(shoot, cues)
+    ev = [c for c in shoot.clips if carries[c.path]]
     parent = {c.path: c.path for c in ev}
 
     def find(x):
@@ -120,7 +171,7 @@ def _true_buckets(shoot) -> dict[str, str]:
 
     for c in ev:
         for o in ev:
-            if o.camera == c.camera:
+            if o.camera == c.camera or not carries[c.path] & carries[o.path]:
                 continue
             lo = max(c.start_seconds, o.start_seconds)
             hi = min(c.start_seconds + c.rate * c.seconds, o.start_seconds + o.rate * o.seconds)
@@ -142,7 +193,8 @@ def score_session(shoot, result) -> dict:
     """Placement, drift, bucketing and pair metrics of one session result against its shoot."""
     truth = {os.path.abspath(c.path): c for c in shoot.clips}
     est = {os.path.abspath(c.path): c for c in result.clips}
-    buckets = _true_buckets(shoot)
+    cues = tuple(result.provenance.get("cues", ("visual",)))
+    buckets = _true_buckets(shoot, cues)
     ref = truth[os.path.abspath(result.provenance["reference_clip"])]
     # The session clock is the reference camera's clock: w ↦ (1 + ε_R)·w (+ a constant).
     scale = 1.0 / ref.rate  # = 1 + ε_R
@@ -195,12 +247,14 @@ class SessionReport:
 
     def markdown(self, *, title: str, command: str) -> str:
         out = [f"## {title}", "", f"Command: `{command}`", "",
-               "| shoots | drift | clips | bucketed right | false syncs | missed | placement error median / max "
+               "| shoots | cues | drift | clips | bucketed right | false syncs | missed | placement error median / max "
                "(ms) | max (frames) | rates measured | drift error median / max (ppm) | pair AUROC | session seconds |",
-               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+               "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in self.rows:
             out.append(
-                f"| {r['shoots']} | {'yes' if r['drift'] else 'no'} | {r['clips']} | {_pct(r['bucket_fraction'])} "
+                f"| {r['shoots']} | {r.get('cues', 'visual,metadata')} | {'yes' if r['drift'] else 'no'} "
+                f"| {r['clips']} "
+                f"| {_pct(r['bucket_fraction'])} "
                 f"| {r['false_syncs']} | {r['missed']} | {_f(r['placement_median_ms'], 1)} / "
                 f"{_f(r['placement_max_ms'], 1)} | {_f(r['placement_max_frames'], 2)} | "
                 f"{r['rates_measured'] if r['drift'] else '—'} | "
@@ -221,7 +275,7 @@ def _pct(x):
     return "—" if x is None else f"{100 * x:.0f} %"
 
 
-def _row(name, drift, scores) -> dict:
+def _row(name, drift, scores, cues: str = "visual,metadata") -> dict:
     cat = {k: sum((s[k] for s in scores), []) for k in ("placement_err_ms", "placement_err_frames",
                                                         "drift_err_ppm", "pair_conf", "pair_right")}
     clips = sum(s["clips"] for s in scores)
@@ -230,7 +284,7 @@ def _row(name, drift, scores) -> dict:
         return float(fn(xs)) if xs else None
 
     return {
-        "shoots": name, "drift": drift, "clips": clips,
+        "shoots": name, "cues": cues, "drift": drift, "clips": clips,
         "rates_measured": f"{sum(s['rates_measured'] for s in scores)} of {sum(s['cameras'] - 1 for s in scores)}",
         "bucket_fraction": sum(s["bucket_right"] for s in scores) / clips if clips else None,
         "false_syncs": sum(s["false_syncs"] for s in scores), "missed": sum(s["missed"] for s in scores),
@@ -261,5 +315,12 @@ def session_entry(data_root: str, cache: str, progress=None) -> SessionReport:
             scores.append(sc)
             report.rows.append(_row(f"shoot {seed}", drift, [sc]))
         report.rows.append(_row("all", drift, scores))
+    sound = load_shoot(cache, SOUND_SEED, progress)
+    for drift in (False, True):
+        for cues in SOUND_CUES:
+            if progress:
+                progress(f"session: sound shoot, cues={cues}, drift={drift}")
+            res = sync_session(sound.folder, drift=drift, cues=cues)
+            report.rows.append(_row(f"shoot {SOUND_SEED} (sound)", drift, [score_session(sound, res)], cues))
     report.seconds = time.perf_counter() - started
     return report

@@ -17,12 +17,14 @@ import numpy as np
 
 def event_track(events_world_seconds: Sequence[float], offset_seconds: float, seconds: float, *,
                 sample_rate_hz: int = 48000, seed: int = 0, audio_start_seconds: float = 0.0,
-                noise: float = 0.003, gain: float = 0.5, delay_seconds: float = 0.0) -> np.ndarray:
+                noise: float = 0.003, gain: float = 0.5, delay_seconds: float = 0.0,
+                burst_seed: int = 10_000) -> np.ndarray:
     """Mono float32 samples; ``samples[i]`` is the camera's own time ``audio_start_seconds + i / rate``.
 
     An event at world time *w* starts at own time ``w + offset_seconds + delay_seconds``
     (placed to the nearest sample). Values are not clipped (``gain`` > 2 makes clipped audio
-    once written as integers or AAC).
+    once written as integers or AAC). Event *e*'s waveform is fixed by ``burst_seed + e``
+    (another ``burst_seed``: other sounds, e.g. an unrelated recording).
     """
     sr = int(sample_rate_hz)
     rng = np.random.default_rng(seed)
@@ -34,7 +36,7 @@ def event_track(events_world_seconds: Sequence[float], offset_seconds: float, se
         if s0 >= n or s0 + burst_len <= 0:
             continue
         t = np.arange(burst_len) / sr
-        burst = np.random.default_rng(10_000 + e).normal(0.0, 1.0, burst_len) * np.exp(-t / 0.008)
+        burst = np.random.default_rng(burst_seed + e).normal(0.0, 1.0, burst_len) * np.exp(-t / 0.008)
         i0, i1 = max(0, s0), min(n, s0 + burst_len)
         x[i0:i1] += gain * burst[i0 - s0:i1 - s0]
     return x.astype(np.float32)

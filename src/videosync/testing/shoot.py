@@ -178,7 +178,8 @@ def make_shoot(
                 heard = {"unrelated": sounds[1], "still": np.zeros(0)}.get(spec.kind, sounds[0])
                 local = cam.clock_offset_seconds + (1.0 + eps) * heard - spec.clock_start_seconds
                 track = event_track(local, 0.0, spec.seconds, sample_rate_hz=SOUND_RATE_HZ,
-                                seed=seed * 1000 + 37 * k + j, gain=0.5 * gain)
+                                seed=seed * 1000 + 37 * k + j, gain=0.5 * gain,
+                                burst_seed=20_000 if spec.kind == "unrelated" else 10_000)
             if cam.recorder:
                 path = os.path.join(folder, cam.name, f"take{j + 1:03d}.wav")
                 write_sound(path, track, sample_rate_hz=SOUND_RATE_HZ)
