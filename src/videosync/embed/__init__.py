@@ -14,5 +14,6 @@ EMBEDDERS.add_lazy("learned", "videosync.embed.learned:LearnedEmbedder")
 EMBEDDERS.add_lazy("sesyn", "videosync.embed.sesyn:SeSynEmbedder")
 EMBEDDERS.add_lazy("audio", "videosync.embed.audio:AudioEmbedder")
 EMBEDDERS.add_lazy("landmarks", "videosync.embed.landmarks:LandmarksEmbedder")
+EMBEDDERS.add_lazy("tracks", "videosync.embed.tracks:TracksEmbedder")
 
 __all__ = ["EMBEDDERS", "Embedder", "Embedding", "zscore_columns"]

@@ -243,12 +243,20 @@ class LandmarksEmbedder(Embedder):
         return emb
 
     def _cache_file(self, path) -> str | None:
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
-        key = json.dumps([_CACHE_VERSION, os.path.abspath(os.fspath(path)), st.st_size, st.st_mtime_ns,
-                          self.joints, self.people, self.min_visibility, self.max_side])
-        digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-        root = os.environ.get("VIDEOSYNC_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "videosync")
-        return os.path.join(root, "landmarks", f"{digest}.npz")
+        return cache_file("landmarks", path, _CACHE_VERSION,
+                          [self.joints, self.people, self.min_visibility, self.max_side])
+
+
+def cache_file(kind: str, path, version: int, params: list) -> str | None:
+    """``<cache root>/<kind>/<digest>.npz`` for a video file and the parameters its result
+    depends on (the digest covers ``version``, the file's absolute path, size and modification time),
+    or None if the file cannot be read. The root is ``VIDEOSYNC_CACHE`` or
+    ``~/.cache/videosync``."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = json.dumps([version, os.path.abspath(os.fspath(path)), st.st_size, st.st_mtime_ns, *params])
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    root = os.environ.get("VIDEOSYNC_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "videosync")
+    return os.path.join(root, kind, f"{digest}.npz")

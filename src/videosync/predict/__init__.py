@@ -18,5 +18,6 @@ PREDICTORS.add_lazy("cnn", "videosync.predict.heads:CNNHead")
 PREDICTORS.add_lazy("profile", "videosync.predict.profile:ProfileHead")
 PREDICTORS.add_lazy("insyn", "videosync.predict.insyn:InSynPredictor")
 PREDICTORS.add_lazy("epipolar", "videosync.predict.epipolar:EpipolarPredictor")
+PREDICTORS.add_lazy("epilines", "videosync.predict.epilines:EpilinesPredictor")
 
 __all__ = ["PREDICTORS", "OffsetEstimate", "Predictor", "SearchRange"]
