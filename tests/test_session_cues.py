@@ -119,6 +119,11 @@ def test_cli_review_pages_for_low_confidence_clips(tmp_path, capsys):
     assert main(["session", sh.folder, "-o", str(tmp_path / "t.json"), "--review", "-q", "--cues", "visual"]) == 0
     assert "no clip needs a human" in capsys.readouterr().err
     assert not (tmp_path / "t_review").exists()
+    # Without the metadata cue the tags are ignored: file-name order, every pair measured.
+    t = json.loads((tmp_path / "t.json").read_text())
+    assert t["provenance"]["pairs_measured"] == t["provenance"]["pairs_possible"] == 4
+    assert [os.path.basename(c["path"]) for c in t["cameras"][1]["clips"]] == ["clip001.mp4", "clip002.mp4"]
+    assert not any("record_start" in c.get("details", {}) for cam in t["cameras"] for c in cam["clips"])
 
 
 def test_drift_measured_on_the_sound(tmp_path):
