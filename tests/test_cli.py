@@ -67,6 +67,12 @@ def test_info_and_plugins(tmp_path, capsys):
     assert d["fps_from_header"] == 10.0 and d["num_frames_from_content"] == 10 and d["has_audio"] is False
     code, out, _ = run(["info", str(p)], capsys)
     assert code == 0 and "fps (measured)" in out
+    sound = tmp_path / "recorder.m4a"  # a sound recorder's file: described, not refused
+    write_audio_only(sound, seconds=1.0)
+    code, out, _ = run(["info", str(sound)], capsys)
+    assert code == 0 and "sound only" in out and "16000 Hz" in out
+    code, out, _ = run(["info", str(sound), "--json"], capsys)
+    assert code == 0 and json.loads(out)["has_video"] is False
     code, out, _ = run(["plugins"], capsys)
     assert code == 0
     for name in ("motion", "appearance", "pose", "lag", "argmax", "dtw", "naive", "json"):

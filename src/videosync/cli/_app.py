@@ -140,21 +140,27 @@ def info(video, as_json):
 
     from videosync.io import probe
 
-    i = probe(video)
+    i = probe(video, allow_audio_only=True)
     if as_json:
         click.echo(json.dumps(i.to_dict(), indent=2))
         return
     t = Table(show_header=False, title=video, title_justify="left")
-    rows = [
-        ("codec", i.codec),
-        ("size", f"{i.width}×{i.height}" + (f" (rotated {i.rotation_degrees}°)" if i.rotation_degrees else "")),
-        ("fps (header)", "—" if i.fps_from_header is None else f"{i.fps_from_header:.4f}"),
-        ("fps (measured)", f"{i.fps_from_content:.4f}" + ("  variable frame rate" if i.is_variable_frame_rate else "")),
-        ("frames (header / counted)", f"{i.num_frames_from_header or '—'} / {i.num_frames_from_content}"),
-        ("duration", f"{i.duration_seconds:.3f} s"),
-        ("first pts", f"{i.start_pts_seconds:.6f} s"),
-        ("audio", f"yes, {i.audio_sample_rate_hz} Hz, {i.audio_channels} ch" if i.has_audio else "no"),
-    ]
+    audio = ("audio", f"yes, {i.audio_sample_rate_hz} Hz, {i.audio_channels} ch" if i.has_audio else "no")
+    if not i.has_video:
+        rows = [("picture", "none: sound only (a recorder's file; matched with --cues audio)"),
+                ("duration", f"{i.duration_seconds:.3f} s"), audio]
+    else:
+        rows = [
+            ("codec", i.codec),
+            ("size", f"{i.width}×{i.height}" + (f" (rotated {i.rotation_degrees}°)" if i.rotation_degrees else "")),
+            ("fps (header)", "—" if i.fps_from_header is None else f"{i.fps_from_header:.4f}"),
+            ("fps (measured)", f"{i.fps_from_content:.4f}" + ("  variable frame rate" if i.is_variable_frame_rate
+                                                             else "")),
+            ("frames (header / counted)", f"{i.num_frames_from_header or '—'} / {i.num_frames_from_content}"),
+            ("duration", f"{i.duration_seconds:.3f} s"),
+            ("first pts", f"{i.start_pts_seconds:.6f} s"),
+            audio,
+        ]
     for k, v in rows:
         t.add_row(k, v)
     from rich.console import Console
