@@ -249,7 +249,7 @@ def test_registry_and_parameters():
     emb = EMBEDDERS.create("pose")
     assert isinstance(emb, PoseEmbedder) and emb.pixel_format == "rgb24"
     assert emb.get_params() == {
-        "space": "both", "smooth_seconds": 0.1, "symmetric": True, "max_side": 512
+        "space": "both", "smooth_seconds": 0.1, "symmetric": True, "sides": "detector", "max_side": 512
     }
     with pytest.raises(InvalidParameterError, match="'space' parameter of PoseEmbedder"):
         PoseEmbedder(space="3d")

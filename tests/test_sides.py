@@ -109,3 +109,23 @@ def test_sesyn_embedder_uses_the_resolver():
         return float(np.mean(np.sum(a * b, axis=1)))
 
     assert cos(fixed, ref) > cos(raw, ref) + 0.02
+
+
+def test_pose_embedder_undoes_swaps_before_its_features():
+    from videosync.embed.pose import PoseEmbedder
+
+    truth = _walk()
+    seen, swapped = _inject(truth, 0.4, seed=4)
+    t = truth.times_seconds
+
+    def arrays(track):  # the pose embedder's 12 joints are COCO 5..16, in the same order
+        image = track.points[:, 5:].copy()
+        world = np.concatenate([image / 100.0, np.zeros((len(t), 12, 1))], axis=2)
+        return t, world, image, np.ones(len(t), bool)
+
+    clean = PoseEmbedder(symmetric=False).embed_arrays(*arrays(truth)).features
+    fixed = PoseEmbedder(symmetric=False, sides="facing").embed_arrays(*arrays(seen)).features
+    raw = PoseEmbedder(symmetric=False).embed_arrays(*arrays(seen)).features
+    rows = np.abs(0.5 * (t[1:] + t[:-1]) - t[-1] / 2) > 1.0  # away from the turn
+    np.testing.assert_allclose(fixed[rows], clean[rows], atol=2e-3)  # z-scores include the turn
+    assert np.abs(raw[rows] - clean[rows]).max() > 0.5

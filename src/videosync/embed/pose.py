@@ -66,6 +66,7 @@ __all__ = [
     "PoseFeatures",
     "joint_levels",
     "level_names",
+    "mediapipe_arrays",
     "mediapipe_results",
     "pose_features",
 ]
@@ -320,6 +321,10 @@ class PoseEmbedder(Embedder):
         Gaussian smoothing (seconds of real time) before rates are taken; 0 disables it.
     symmetric : bool
         Left/right pairs become (sum, |difference|), immune to left/right swaps.
+    sides : {"detector", "facing"}
+        "facing" undoes MediaPipe's left/right swaps where the walking direction tells
+        (:func:`videosync.embed.sides.facing_flips`) before the features; it matters only
+        with ``symmetric=False``.
     max_side : int
         Working size; MediaPipe's own crops are ~256 px, so speed hardly depends on it,
         but people are found more often at 512 than at 256.
@@ -336,6 +341,7 @@ class PoseEmbedder(Embedder):
         space: str = "both",
         smooth_seconds: float = 0.1,
         symmetric: bool = True,
+        sides: str = "detector",
         max_side: int = 512,
     ) -> None:
         super().__init__(max_side=max_side)
@@ -349,6 +355,7 @@ class PoseEmbedder(Embedder):
                 f"Got {symmetric!r} instead."
             )
         self.symmetric = symmetric
+        self.sides = check_choice("PoseEmbedder", "sides", sides, ("detector", "facing"))
 
     @classmethod
     def is_available(cls) -> bool:
@@ -363,33 +370,21 @@ class PoseEmbedder(Embedder):
         return [{"max_side": 128}, {"space": "world", "symmetric": False, "max_side": 96}]
 
     def _embed(self, frames: Frames, info: VideoInfo) -> Embedding:
-        idx = list(MEDIAPIPE_INDEX)
-        nj = len(idx)
-        times, rows = [], []  # one row per frame: 12 world (x, y, z), 12 image (x, y) in pixels
-        for t, (h, w), res in mediapipe_results(frames):
-            times.append(t)
-            if res.pose_landmarks is None or res.pose_world_landmarks is None:
-                rows.append(None)
-                continue
-            im = res.pose_landmarks.landmark
-            wl = res.pose_world_landmarks.landmark
-            rows.append(np.array(
-                [c for i in idx for c in (wl[i].x, wl[i].y, wl[i].z)]
-                + [c for i in idx for c in (im[i].x * w, im[i].y * h)],
-                np.float32,
-            ))
-        n = len(times)
-        detected = np.array([r is not None for r in rows], bool)
-        flat = np.zeros((n, 5 * nj), np.float32)
-        if detected.any():
-            flat[detected] = np.stack([r for r in rows if r is not None])
-        del rows
-        world_arr = flat[:, : 3 * nj].reshape(n, nj, 3)
-        image_arr = flat[:, 3 * nj:].reshape(n, nj, 2)
+        return self.embed_arrays(*mediapipe_arrays(frames))
+
+    def embed_arrays(self, times, world, image, detected) -> Embedding:
+        """The embedding of landmarks already extracted by :func:`mediapipe_arrays`."""
+        if self.sides == "facing":
+            from videosync.embed.sides import facing_flips
+
+            flips = facing_flips(times, image, detected, shoulders=(_LSH, _RSH), hips=(_LHI, _RHI))
+            mirror = [j + 1 if j % 2 == 0 else j - 1 for j in range(len(JOINTS))]  # JOINTS pairs are adjacent
+            world, image = world.copy(), image.copy()
+            world[flips], image[flips] = world[flips][:, mirror], image[flips][:, mirror]
         pf = pose_features(
-            np.array(times, np.float64),
-            world=world_arr if self.space in ("both", "world") else None,
-            image=image_arr if self.space in ("both", "image") else None,
+            times,
+            world=world if self.space in ("both", "world") else None,
+            image=image if self.space in ("both", "image") else None,
             detected=detected,
             smooth_seconds=self.smooth_seconds,
             symmetric=self.symmetric,
@@ -398,6 +393,34 @@ class PoseEmbedder(Embedder):
         if pf.valid.any():
             feats[pf.valid] = zscore_columns(pf.features[pf.valid])
         return Embedding(pf.times_seconds, feats, valid=pf.valid)
+
+
+def mediapipe_arrays(frames: Frames) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MediaPipe on every frame → times (T,), world landmarks (T, 12, 3) in metres, image
+    landmarks (T, 12, 2) in pixels (the :data:`JOINTS`), detected (T,) bool."""
+    idx = list(MEDIAPIPE_INDEX)
+    nj = len(idx)
+    times, rows = [], []  # one row per frame: 12 world (x, y, z), 12 image (x, y) in pixels
+    for t, (h, w), res in mediapipe_results(frames):
+        times.append(t)
+        if res.pose_landmarks is None or res.pose_world_landmarks is None:
+            rows.append(None)
+            continue
+        im = res.pose_landmarks.landmark
+        wl = res.pose_world_landmarks.landmark
+        rows.append(np.array(
+            [c for i in idx for c in (wl[i].x, wl[i].y, wl[i].z)]
+            + [c for i in idx for c in (im[i].x * w, im[i].y * h)],
+            np.float32,
+        ))
+    n = len(times)
+    detected = np.array([r is not None for r in rows], bool)
+    flat = np.zeros((n, 5 * nj), np.float32)
+    if detected.any():
+        flat[detected] = np.stack([r for r in rows if r is not None])
+    del rows
+    return (np.array(times, np.float64), flat[:, : 3 * nj].reshape(n, nj, 3), flat[:, 3 * nj:].reshape(n, nj, 2),
+            detected)
 
 
 def mediapipe_results(frames: Frames):

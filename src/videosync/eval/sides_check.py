@@ -12,6 +12,8 @@ projected through each render's camera at each frame's world time.
   MediaPipe's points are closer to the truth with left and right exchanged, by more than
   0.15 torso lengths summed over the group's joints (frames where the two readings are
   closer than that, e.g. legs crossing in a side view, are not counted either way).
+- **pose rows**: the ``pose`` embedder (symmetric features, its default, and
+  ``symmetric=False`` with MediaPipe's labels or ``sides="facing"``).
 - **sesyn rows**: MediaPipe's labels; labels resolved by :mod:`videosync.embed.sides`;
   labels assigned by the truth (an oracle: the best any swap resolver can do); and the
   oracle with the arms replaced by the truth, and exact keypoints (diagnostics).
@@ -78,8 +80,8 @@ def oracle_labels(track: PoseTrack, truth: np.ndarray, *, truth_joints=()) -> Po
     return PoseTrack(track.times_seconds, points, present)
 
 
-def sync_errors(scenes, tracks: dict[str, PoseTrack], embedder, *, n_pairs: int = 300) -> np.ndarray:
-    """|error| in frames of ``embedder`` + ``lag`` on the sesyn entry's pairs, from ``tracks``."""
+def sync_errors(scenes, emb: dict, *, n_pairs: int = 300) -> np.ndarray:
+    """|error| in frames of ``lag`` on the sesyn entry's pairs, from embeddings by video path."""
     from videosync.eval.pairs import make_pairs
     from videosync.io import probe
     from videosync.predict import PREDICTORS, SearchRange
@@ -87,7 +89,6 @@ def sync_errors(scenes, tracks: dict[str, PoseTrack], embedder, *, n_pairs: int 
 
     durations = {p: probe(p).duration_seconds for s in scenes for p in s.paths}
     pairs = make_pairs(scenes, durations, n_pairs=n_pairs, max_offset_frames=30, clip_seconds=6.0, seed=0)
-    emb = {p: embedder.embed_track(t) for p, t in tracks.items()}
     by_name = {s.name: s for s in scenes}
     lag = PREDICTORS.create("lag")
     errs = []
@@ -143,10 +144,23 @@ def run(cache_dir: str, *, seeds=(0, 1, 2)) -> str:
         ("exact keypoints at MediaPipe's frames", SeSynEmbedder(sides="detector"),
          {p: PoseTrack(t.times_seconds, truths[p], t.present) for p, t in tracks.items()}),
     ]
-    lines += ["", "| sesyn + lag, 300 pairs | mean abs err (frames) | median (frames) | Acc@1 | Acc@5 |",
+    lines += ["", "| embedder + lag, 300 pairs | mean abs err (frames) | median (frames) | Acc@1 | Acc@5 |",
               "|---|---|---|---|---|"]
     for label, emb, trk in conditions:
-        lines.append(error_row(label, sync_errors(scenes, trk, emb)))
+        lines.append(error_row(label, sync_errors(scenes, {p: emb.embed_track(t) for p, t in trk.items()})))
+    # the pose embedder (its own MediaPipe landmarks: 12 joints, world and image)
+    from videosync.embed.pose import PoseEmbedder, mediapipe_arrays
+
+    arrays = {}
+    for path in tracks:
+        with open_video(path) as reader:
+            arrays[path] = mediapipe_arrays(reader.frames(max_side=512, pixel_format="rgb24"))
+    for label, params in (("pose (default: symmetric features)", {}),
+                          ("pose, symmetric=False, MediaPipe's labels", {"symmetric": False}),
+                          ("pose, symmetric=False, sides='facing'", {"symmetric": False, "sides": "facing"}),
+                          ("pose, symmetric features, sides='facing'", {"sides": "facing"})):
+        pose = PoseEmbedder(**params)
+        lines.append(error_row(label, sync_errors(scenes, {p: pose.embed_arrays(*a) for p, a in arrays.items()})))
     return "\n".join(lines)
 
 
