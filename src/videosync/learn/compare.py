@@ -25,8 +25,7 @@ def run_entry(entry: str, embedders, *, data_root: str = "../shared/data",
               cache: str = os.path.join(os.path.expanduser("~"), ".cache", "videosync"), progress=None):
     """The :class:`~videosync.eval.benchmark.BenchReport` of ``embedders`` × ``lag`` on ``entry``."""
     from videosync.eval.benchmark import run_cropped, run_pairwise
-    from videosync.eval.datasets import load_folder_scenes
-    from videosync.eval.suite import _synthetic
+    from videosync.eval.datasets import load_folder_scenes, load_synthetic
 
     if entry == "caliscope":
         scenes = load_folder_scenes(os.path.join(data_root, "caliscope"))
@@ -35,9 +34,12 @@ def run_entry(entry: str, embedders, *, data_root: str = "../shared/data",
     if entry == "visualsync":
         return run_pairwise(load_folder_scenes(os.path.join(data_root, "visualsync-dev")), embedders, ["lag"],
                             progress=progress)
-    if entry == "no people":
-        return _synthetic(["objects", "pendulums", "pouring", "flock"], [0], n_pairs=300,
-                          embedders=embedders, predictors=("lag",))(data_root, cache, progress)
+    if entry == "no people":  # as the suite's _synthetic(["objects", ...], [0], n_pairs=300)
+        scenes = []
+        for kind in ("objects", "pendulums", "pouring", "flock"):
+            scenes += load_synthetic(kind, cache, seeds=[0], seconds=10.0, progress=progress)
+        return run_cropped(scenes, embedders, ["lag"], n_pairs=300, max_offset_frames=30, clip_seconds=6.0,
+                           seed=0, progress=progress)
     raise ValueError(f"entry must be one of {', '.join(ENTRIES)}, not {entry!r}")
 
 
