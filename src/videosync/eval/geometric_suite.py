@@ -1,13 +1,15 @@
 """Bench entries for geometric sync (issue 5): landmarks + epipolar beside motion + lag and naive.
 
-Two entries of the standard suite:
+Two entries of the standard suite (``landmarks`` + ``epipolar`` for people; ``tracks`` +
+``epilines`` for any moving things, background geometry from SIFT matches):
 
 * real footage (``visualsync-dev``): every camera pair of every scene, whole clips, per
   dataset; plus the N-camera rows, where each scene's pairs are solved jointly
   (:func:`videosync.multiview.profiles.solve_with_profiles`, using every pair's whole
   profile) and each pair is scored by the solved offsets' difference;
 * synthetic moving cameras: rendered ``human`` worlds with ``moving_camera=True`` (seeds
-  50–52, 3 cameras at 15 fps, 8 s; cached under the bench cache), the same rows.
+  50–52, 3 cameras at 15 fps, 8 s; cached under the bench cache), the same rows; and
+  ``objects`` worlds (no people) with the same settings, without the landmark rows.
 
 The cost of each method per scene (embedding, decode included, and matching) is printed
 as notes under the entry.
@@ -29,15 +31,21 @@ Progress = Callable[[str], None] | None
 # (row label for the embedder, registry name, params) x (predictor label, name, params)
 _METHODS_REAL = [
     ("landmarks", "landmarks", {}, "epipolar", "epipolar", {}),
+    ("tracks", "tracks", {}, "epilines", "epilines", {}),
     ("motion", "motion", {}, "lag", "lag", {}),
     ("motion", "motion", {}, "naive", "naive", {}),
 ]
 _METHODS_SYNTH = [
     ("landmarks", "landmarks", {"people": 1}, "epipolar", "epipolar", {}),
     ("landmarks", "landmarks", {"people": 1}, "epipolar (1 s windows)", "epipolar", {"window_seconds": 1.0}),
+    ("tracks", "tracks", {}, "epilines", "epilines", {}),
+    ("tracks (0.25 s key frames)", "tracks", {"key_seconds": 0.25}, "epilines (per key-frame pair)", "epilines",
+     {"geometry": "moving"}),
     ("motion", "motion", {}, "lag", "lag", {}),
     ("motion", "motion", {}, "naive", "naive", {}),
 ]
+# worlds without people: no landmark rows
+_METHODS_SYNTH_OBJECTS = [m for m in _METHODS_SYNTH if m[1] != "landmarks"]
 
 REAL_TITLE = "Real footage: visualsync-dev, geometric sync (landmarks + epipolar) beside motion + lag"
 REAL_DESCRIPTION = (
@@ -47,13 +55,19 @@ REAL_DESCRIPTION = (
     "of half the frames, scored by the median Sampson distance of the other half's fastest-moving points; "
     "people paired between views per frame. N-camera rows: each scene's three pairs solved jointly, each "
     "pair then scored by the solved offsets: 'peaks' = the robust IRLS solve of the pairs' answers, "
-    "'profiles' = the profile-aware solve (other peaks of a pair's profile may win by agreeing)."
+    "'profiles' = the profile-aware solve (other peaks of a pair's profile may win by agreeing). "
+    "`tracks` + `epilines` (no people needed): background SIFT matches between the views (ratio test, MAGSAC) "
+    "give F, and each offset is scored by how close the epipolar lines of one view's moving KLT points pass to "
+    "the other view's moving points (chance-normalised, trimmed mean)."
 )
 SYNTH_TITLE = "Synthetic: moving cameras (landmarks + epipolar, whole clips)"
 SYNTH_DESCRIPTION = (
     "3 rendered worlds (`human`, seeds 50–52, `moving_camera=True`: cameras orbit, zoom and pan with a little "
     "shake) × 3 cameras at 15 fps, 8 s, 320×240, random real-valued offsets within ±1.6 s; every pair, whole "
-    "clips, plus the N-camera rows (peaks / profiles). Errors are in frames at 15 fps."
+    "clips, plus the N-camera rows (peaks / profiles). Errors are in frames at 15 fps. Also 3 `objects` worlds "
+    "(no people; same settings) with the `tracks` + `epilines` rows (background F, moving KLT points), "
+    "once with the defaults (1 s key frames, geometry decided from the data) and once with key frames every "
+    "0.25 s and one F per key-frame pair."
 )
 
 
@@ -146,11 +160,17 @@ def run_synthetic(data_root: str, cache_dir: str, progress: Progress = None) -> 
     from videosync.synth import render_scene
     from videosync.eval.datasets import load_scene_folder
 
-    scenes = []
-    for seed in (50, 51, 52):
-        folder = os.path.join(cache_dir, "synth", f"human-moving-s{seed}-8s-15fps")
-        if progress:
-            progress(f"render moving-camera human seed {seed}")
-        render_scene(folder, scene="human", cameras=3, seconds=8.0, fps=15.0, seed=seed, moving_camera=True)
-        scenes.append(load_scene_folder(folder))
-    return _run(scenes, _METHODS_SYNTH, progress)
+    worlds = {}
+    for world in ("human", "objects"):
+        worlds[world] = []
+        for seed in (50, 51, 52):
+            folder = os.path.join(cache_dir, "synth", f"{world}-moving-s{seed}-8s-15fps")
+            if progress:
+                progress(f"render moving-camera {world} seed {seed}")
+            render_scene(folder, scene=world, cameras=3, seconds=8.0, fps=15.0, seed=seed, moving_camera=True)
+            worlds[world].append(load_scene_folder(folder))
+    report = _run(worlds["human"], _METHODS_SYNTH, progress)
+    objects = _run(worlds["objects"], _METHODS_SYNTH_OBJECTS, progress)
+    report.extend(objects)
+    report.notes += [f"objects worlds, {note}" for note in objects.notes]
+    return report

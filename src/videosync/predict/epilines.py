@@ -93,18 +93,25 @@ def _match(kp_a, ds_a, kp_b, ds_b, kind: str, ratio: float) -> tuple[np.ndarray,
 
 
 def _fundamental(pa: np.ndarray, pb: np.ndarray, threshold: float, min_inliers: int):
-    """(F, inlier mask) from matches by MAGSAC, F with x_bᵀ F x_a = 0 in the points' unit; or (None, None)."""
+    """(F, inlier mask) from matches by MAGSAC, F with x_bᵀ F x_a = 0 in the points' unit; or (None, None).
+
+    ``min_inliers`` counts distinct inliers (pooled key frames of static cameras repeat the
+    same background points; a repetitive texture's wrong matches do not add up)."""
     import cv2
 
     if len(pa) < max(8, min_inliers):
         return None, None
     F, mask = cv2.findFundamentalMat((pa * _SCALE).astype(np.float64), (pb * _SCALE).astype(np.float64),
                                      cv2.USAC_MAGSAC, threshold * _SCALE, 0.999, 2000)
-    if F is None or F.shape != (3, 3) or mask is None or int(mask.sum()) < min_inliers:
+    if F is None or F.shape != (3, 3) or mask is None:
+        return None, None
+    m = mask.ravel().astype(bool)
+    cells = np.round(np.column_stack([pa[m], pb[m]]) / threshold).astype(np.int64)
+    if len(np.unique(cells, axis=0)) < min_inliers:
         return None, None
     S = np.diag([_SCALE, _SCALE, 1.0])
     F = S.T @ F @ S
-    return F / np.linalg.norm(F), mask.ravel().astype(bool)
+    return F / np.linalg.norm(F), m
 
 
 def _line_distance(F: np.ndarray, pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
@@ -157,6 +164,10 @@ def background_geometry(kp_a, ds_a, kp_b, ds_b, kind: str = "sift", *, geometry:
     if pool:
         F0, mask0 = _fundamental(np.concatenate([p[0] for p in pool]), np.concatenate([p[1] for p in pool]),
                                  threshold, min_inliers)
+    if F0 is not None:  # static cameras: the pooled F holds for most key-frame pairs, not a few
+        held = [np.sum(_line_distance(F0, pa, pb) < 2 * threshold) >= max(8, 0.3 * len(pa)) for pa, pb in pool]
+        if np.mean(held) < 0.5:
+            F0 = None
     if geometry != "static":
         own = {}
         for key, (pa, pb) in matches.items():
