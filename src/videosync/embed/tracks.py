@@ -231,7 +231,10 @@ class TracksEmbedder(Embedder):
                     nxt, st, _ = cv2.calcOpticalFlowPyrLK(prev, g, bgp, None, **lk)
                     ok = st[:, 0] == 1
                     if ok.sum() >= 8:
-                        Hf, _ = cv2.findHomography(bgp[ok], nxt[ok], cv2.RANSAC, max(1.0, side / 400))
+                        try:
+                            Hf, _ = cv2.findHomography(bgp[ok], nxt[ok], cv2.RANSAC, max(1.0, side / 400))
+                        except cv2.error:  # degenerate point sets can trip OpenCV's assertions
+                            Hf = None
                         if Hf is not None:
                             H = Hf
                 warped = cv2.warpPerspective(prev, H, (w, h), borderMode=cv2.BORDER_REPLICATE)

@@ -101,8 +101,11 @@ def _fundamental(pa: np.ndarray, pb: np.ndarray, threshold: float, min_inliers: 
 
     if len(pa) < max(8, min_inliers):
         return None, None
-    F, mask = cv2.findFundamentalMat((pa * _SCALE).astype(np.float64), (pb * _SCALE).astype(np.float64),
-                                     cv2.USAC_MAGSAC, threshold * _SCALE, 0.999, 2000)
+    try:
+        F, mask = cv2.findFundamentalMat((pa * _SCALE).astype(np.float64), (pb * _SCALE).astype(np.float64),
+                                         cv2.USAC_MAGSAC, threshold * _SCALE, 0.999, 2000)
+    except cv2.error:  # degenerate sets can trip OpenCV's USAC assertions
+        return None, None
     if F is None or F.shape != (3, 3) or mask is None:
         return None, None
     m = mask.ravel().astype(bool)
@@ -210,7 +213,10 @@ def _planar_share(pa: np.ndarray, pb: np.ndarray, threshold: float) -> float:
 
     if len(pa) < 8:
         return float("nan")
-    H, mask = cv2.findHomography(pa * _SCALE, pb * _SCALE, cv2.RANSAC, 2 * threshold * _SCALE)
+    try:
+        H, mask = cv2.findHomography(pa * _SCALE, pb * _SCALE, cv2.RANSAC, 2 * threshold * _SCALE)
+    except cv2.error:
+        return float("nan")
     return float(mask.mean()) if H is not None and mask is not None else 0.0
 
 
