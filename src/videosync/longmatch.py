@@ -40,6 +40,7 @@ import numpy as np
 from videosync._validation import check_number
 from videosync.embed.base import Embedding
 from videosync.predict.base import OffsetEstimate, Predictor, SearchRange
+from videosync.predict.lag import without_null
 from videosync.similarity import SimilarityMatrix
 
 __all__ = ["DriftFit", "PairMatch", "box_average", "fit_drift", "match_pair", "solve_rates", "windowed_offsets"]
@@ -272,6 +273,7 @@ def windowed_offsets(
         n = int(min(max_windows, math.floor((hi - lo) / W)))
         starts = np.linspace(lo, hi - W, max(n, 1))
     search = SearchRange(max_offset_seconds=S, min_overlap_seconds=min(2.0, 0.5 * W), min_overlap_fraction=0.5)
+    predictor = without_null(predictor)  # window confidences only weight the fit
     times, offs, conf = [], [], []
     for s in starts:
         wa = _retimed(a, s, s + W, s)

@@ -177,7 +177,7 @@ class ProfileHead(Predictor):
         logits, null = forward(self.params_, x, allowed)
         temperature = self.temperature or float(self.params_.get("temperature", 1.0))
         if self.answer == "peak":  # where `lag` answers; the network says how likely that is right
-            offset_steps = LagPredictor().predict(sim, search).offset_seconds / step
+            offset_steps = LagPredictor(confidence="margin").predict(sim, search).offset_seconds / step
             best = int(np.argmin(np.where(allowed, np.abs(lags - offset_steps), np.inf)))
             frac = offset_steps - lags[best]
         else:
