@@ -5,7 +5,9 @@ frame differences, pools over space (translation invariant) and mixes a few neig
 frames with 1-D convolutions; it has no positional encoding. It was trained with CARL's
 sequence contrastive loss *across cameras* of rendered synthetic worlds of every kind
 (frames showing the same world instant are positives), on seeds the bench does not use;
-see ``docs/learned.md`` and the run card ``videosync/weights/learned.json``.
+then fine-tuned with CARL's single-view loss on real unlabeled clips from package registries
+(two crops of one clip at their own strides; :mod:`videosync.learn.real_clips`); see
+``docs/learned.md`` and the run card ``videosync/weights/learned.json``.
 
 Rows are L2-normalised and, by default, each column is standardised over the video (what
 a camera shows all the time is its view, not the event). Channels are meant to mean the
@@ -34,7 +36,8 @@ def _torch_available() -> bool:
 
 class LearnedEmbedder(Embedder):
     name = "learned"
-    summary = "small CNN + temporal convs, cross-view contrastive on synthetic worlds (torch; shipped weights)"
+    summary = ("small CNN + temporal convs, contrastive on synthetic worlds + real single-view clips "
+               "(torch; shipped weights)")
     pixel_format = "rgb24"
     default_metric = "cosine"
 

@@ -2,10 +2,12 @@
 
 ``videosync bench --suite standard --entry ...`` runs every embedder × predictor of an entry
 (and always the shipped weights); this runs only ``learned:weights=PATH`` (and any other
-embedder spec) with ``lag``, on exactly the pairs of three entries:
+embedder spec) with ``lag``, on exactly the pairs of these entries:
 
 * ``caliscope``: 200 crop pairs of 5 s, ±12 frames, seed 0, leaky-crop and noise rows;
-* ``no people``: objects, pendulums, pouring, flock (seed 0), 300 crop pairs of 6 s, ±30 frames;
+* ``no people``: objects, pendulums, pouring, flock (seed 0), 300 crop pairs of 6 s, ±30 frames
+  (``one person``: human seeds 0–2, 300 pairs and leaky-crop rows; ``several people``: humans
+  seeds 0–1, 200 pairs);
 * ``visualsync``: every camera pair of visualsync-dev, whole clips.
 
 ::
@@ -18,7 +20,12 @@ from __future__ import annotations
 import os
 import sys
 
-ENTRIES = ("caliscope", "no people", "visualsync")
+SYNTHETIC = {  # entry: (kinds, seeds, pairs, leaky-crop rows), as in the suite
+    "no people": (("objects", "pendulums", "pouring", "flock"), [0], 300, False),
+    "one person": (("human",), [0, 1, 2], 300, True),
+    "several people": (("humans",), [0, 1], 200, False),
+}
+ENTRIES = ("caliscope", "visualsync", *SYNTHETIC)
 
 
 def run_entry(entry: str, embedders, *, data_root: str = "../shared/data",
@@ -34,12 +41,13 @@ def run_entry(entry: str, embedders, *, data_root: str = "../shared/data",
     if entry == "visualsync":
         return run_pairwise(load_folder_scenes(os.path.join(data_root, "visualsync-dev")), embedders, ["lag"],
                             progress=progress)
-    if entry == "no people":  # as the suite's _synthetic(["objects", ...], [0], n_pairs=300)
+    if entry in SYNTHETIC:  # as the suite's _synthetic(kinds, seeds, n_pairs=..., leaky=...)
+        kinds, seeds, n_pairs, leaky = SYNTHETIC[entry]
         scenes = []
-        for kind in ("objects", "pendulums", "pouring", "flock"):
-            scenes += load_synthetic(kind, cache, seeds=[0], seconds=10.0, progress=progress)
-        return run_cropped(scenes, embedders, ["lag"], n_pairs=300, max_offset_frames=30, clip_seconds=6.0,
-                           seed=0, progress=progress)
+        for kind in kinds:
+            scenes += load_synthetic(kind, cache, seeds=seeds, seconds=10.0, progress=progress)
+        return run_cropped(scenes, embedders, ["lag"], n_pairs=n_pairs, max_offset_frames=30, clip_seconds=6.0,
+                           seed=0, leaky_crop=leaky, progress=progress)
     raise ValueError(f"entry must be one of {', '.join(ENTRIES)}, not {entry!r}")
 
 
