@@ -45,8 +45,8 @@ KINDS = ("human", "humans", "objects", "pendulums", "pouring", "flock")
 TRAIN_SEEDS = tuple(range(10, 18))
 VAL_SEEDS = (100,)
 DECODE_SIDE = 128
-WEIGHTS_NAME = "learned"
 """Frames are decoded with the longer side at this size, then resized to the network's input."""
+WEIGHTS_NAME = "learned"
 
 
 @dataclass(frozen=True)
