@@ -380,8 +380,9 @@ class EpilinesPredictor(Predictor):
                                       min_inliers=self.min_inliers)
         if geo is None:
             return OffsetEstimate(0.0, 0.0, details={
-                "reason": "no epipolar geometry: the two views' backgrounds do not match "
-                          f"(fewer than {self.min_inliers} RANSAC inliers)"})
+                "reason": "no epipolar geometry: the two views' backgrounds do not match (no F with "
+                          f"{self.min_inliers} distinct RANSAC inliers that holds on most key-frame pairs, "
+                          "nor per key-frame pair)"})
         A, Bm = ta.movers, tb.movers
         n, m = A.shape[0], Bm.shape[0]
         # key frame (index into the unpacked key frames) of every row: the nearest segment id
