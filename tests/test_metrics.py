@@ -47,6 +47,10 @@ def test_merge_reports_replaces_only_the_sections_run():
     new = "# B\n\nLast run: `new`\n\n## B\n\nnew b"
     out = merge_reports(old, new, ["A", "B", "C"])
     assert out == "# B\n\nLast run: `new`\n\n## A\n\nold a\n\n## B\n\nnew b\n"
+    # A standalone benchmark's section (its own command, not a suite entry) survives updates.
+    old += "\n## Standalone: speed\n\ns\n"
+    out = merge_reports(old, new, ["A", "B", "C"])
+    assert out.endswith("## B\n\nnew b\n\n## Standalone: speed\n\ns\n") and "Gone" not in out
 
 
 def test_auroc_and_reliability():

@@ -315,10 +315,16 @@ def _sections(md: str) -> tuple[str, dict[str, str]]:
     return "".join(head), sections
 
 
+STANDALONE_PREFIX = "Standalone: "
+
+
 def merge_reports(old_md: str, new_md: str, order: list[str]) -> str:
     """``old_md`` with the sections of ``new_md`` put in (same title: replaced), in the suite's
-    ``order``; the header is the new one. Sections of titles no longer in the suite are dropped."""
+    ``order``; the header is the new one. Sections of titles no longer in the suite are dropped,
+    except those titled ``Standalone: ...`` (benchmarks run by their own command, such as
+    :mod:`videosync.eval.throughput`), which are kept after the suite's, in their old order."""
     _, old = _sections(old_md)
     header, new = _sections(new_md)
     parts = [new.get(t) or old.get(t) for t in order]
+    parts += [old[t] for t in old if t.startswith(STANDALONE_PREFIX) and t not in order]
     return header + "\n".join(p.rstrip("\n") + "\n" for p in parts if p)
