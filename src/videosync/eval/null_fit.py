@@ -1,6 +1,6 @@
 """Fit the constants of the ``lag`` predictor's null-model confidence (a standalone script).
 
-``python -m videosync.eval.null_fit [--cache DIR] [--seeds 30 31] [--check 32 33]``
+``python -m videosync.eval.null_fit [--cache DIR] [--seeds 30 31] [--check 32 33] [--shipped]``
 
 Mixed pairs (:func:`videosync.eval.confidence.mixed_pairs`: 400 equal-length 6 s crop
 pairs, offsets uniform in ±30 frames, plus 30 % negatives whose crops come from two
@@ -10,7 +10,8 @@ with ``motion``. For every pair ``lag`` reports the null excess and the margin
 (``details``); a logistic regression (L2 1e-3 on the weights) fits "the answer is within
 one frame" (negatives are never right). Prints the constants for
 :mod:`videosync.predict.lag`, the in-sample AUROC and, with ``--check``, the AUROC and the
-threshold-0.5 rates of the fitted confidence on other seeds.
+threshold-0.5 rates of the fitted confidence on other seeds; ``--shipped`` skips the fit and
+checks the constants in :mod:`videosync.predict.lag` beside the margin-only confidence.
 """
 
 from __future__ import annotations
@@ -68,19 +69,29 @@ def main(argv=None) -> None:
     ap.add_argument("--cache", default=os.path.join(os.path.expanduser("~"), ".cache", "videosync"))
     ap.add_argument("--seeds", type=int, nargs="+", default=[30, 31])
     ap.add_argument("--check", type=int, nargs="*", default=[])
+    ap.add_argument("--shipped", action="store_true", help="no fit: check the constants in videosync.predict.lag")
     args = ap.parse_args(argv)
-    x, right, pos = features(args.seeds, args.cache)
-    w = fit_logistic(x, right)
-    print(f"pairs {len(x)} (positives {pos.sum()}, right {right.sum()})")
-    print(f"NULL_BIAS = {w[0]:.3f}\nNULL_W_EXCESS = {w[1]:.3f}\nNULL_W_MARGIN = {w[2]:.3f}")
-    print(f"in-sample AUROC {auroc(np.c_[np.ones(len(x)), x] @ w, right):.3f}")
+    if args.shipped:
+        from videosync.predict.lag import NULL_BIAS, NULL_W_EXCESS, NULL_W_MARGIN
+
+        w = np.array([NULL_BIAS, NULL_W_EXCESS, NULL_W_MARGIN])
+    else:
+        x, right, pos = features(args.seeds, args.cache)
+        w = fit_logistic(x, right)
+        print(f"pairs {len(x)} (positives {pos.sum()}, right {right.sum()})")
+        print(f"NULL_BIAS = {w[0]:.3f}\nNULL_W_EXCESS = {w[1]:.3f}\nNULL_W_MARGIN = {w[2]:.3f}")
+        print(f"in-sample AUROC {auroc(np.c_[np.ones(len(x)), x] @ w, right):.3f}")
     if args.check:
+        from videosync.predict.lag import MARGIN_FLOOR, MARGIN_SCALE
+
         xc, rc, pc = features(args.check, args.cache, pair_seed=11)
-        conf = 1 / (1 + np.exp(-(np.c_[np.ones(len(xc)), xc] @ w)))
-        acc = conf >= 0.5
-        print(f"check seeds {args.check}: AUROC {auroc(conf, rc):.3f}, accepted {acc.mean():.2f}, "
-              f"errors among accepted {(~rc[acc]).mean() if acc.any() else float('nan'):.2f}, "
-              f"negatives accepted {acc[~pc].mean():.2f}")
+        null = 1 / (1 + np.exp(-(np.c_[np.ones(len(xc)), xc] @ w)))
+        margin = 1 - np.exp(-np.maximum(0, xc[:, 1] - MARGIN_FLOOR) / MARGIN_SCALE)  # margin-only confidence
+        for name, conf in (("margin", margin), ("null", null)):
+            acc = conf >= 0.5
+            print(f"check seeds {args.check}, {name} confidence: pairs {len(conf)}, right {rc.sum()}, "
+                  f"AUROC {auroc(conf, rc):.3f}, accepted {acc.mean():.2f}, errors among accepted "
+                  f"{(~rc[acc]).mean() if acc.any() else float('nan'):.2f}, negatives accepted {acc[~pc].mean():.2f}")
 
 
 if __name__ == "__main__":
