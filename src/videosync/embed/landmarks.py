@@ -45,13 +45,12 @@ file's absolute path, size, modification time and this embedder's parameters);
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 
 import numpy as np
 
 from videosync._validation import check_choice, check_number
+from videosync.embed._cache import cache_file, load_arrays, save_arrays
 from videosync.embed.base import Embedder, Embedding, Frames, ProgressCallback
 from videosync.embed.pose import MEDIAPIPE_INDEX, mediapipe_results
 from videosync.errors import InvalidParameterError, ShapeError
@@ -225,21 +224,11 @@ class LandmarksEmbedder(Embedder):
         if not self.cache:
             return super().embed_video(path, progress=progress)
         file = self._cache_file(path)
-        if file is not None and os.path.isfile(file):
-            try:
-                with np.load(file) as z:
-                    return Embedding(z["times"], z["features"], valid=z["valid"], channels_correspond=True)
-            except (OSError, ValueError, KeyError):
-                pass  # a broken cache entry is recomputed
+        z = load_arrays(file, ("times", "features", "valid"))
+        if z is not None:
+            return Embedding(z["times"], z["features"], valid=z["valid"], channels_correspond=True)
         emb = super().embed_video(path, progress=progress)
-        if file is not None:
-            try:
-                os.makedirs(os.path.dirname(file), exist_ok=True)
-                tmp = f"{file}.{os.getpid()}.tmp.npz"
-                np.savez_compressed(tmp, times=emb.times_seconds, features=emb.features, valid=emb.valid)
-                os.replace(tmp, file)
-            except OSError:
-                pass  # caching is an optimisation only
+        save_arrays(file, times=emb.times_seconds, features=emb.features, valid=emb.valid)
         return emb
 
     def _cache_file(self, path) -> str | None:
@@ -247,16 +236,3 @@ class LandmarksEmbedder(Embedder):
                           [self.joints, self.people, self.min_visibility, self.max_side])
 
 
-def cache_file(kind: str, path, version: int, params: list) -> str | None:
-    """``<cache root>/<kind>/<digest>.npz`` for a video file and the parameters its result
-    depends on (the digest covers ``version``, the file's absolute path, size and modification time),
-    or None if the file cannot be read. The root is ``VIDEOSYNC_CACHE`` or
-    ``~/.cache/videosync``."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    key = json.dumps([version, os.path.abspath(os.fspath(path)), st.st_size, st.st_mtime_ns, *params])
-    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-    root = os.environ.get("VIDEOSYNC_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "videosync")
-    return os.path.join(root, kind, f"{digest}.npz")

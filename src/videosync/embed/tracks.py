@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from videosync._validation import check_choice, check_number
+from videosync.embed._cache import cache_file, load_arrays, save_arrays
 from videosync.embed.base import Embedder, Embedding, Frames, ProgressCallback
 from videosync.errors import InvalidParameterError, ShapeError
 from videosync.io import VideoInfo
@@ -306,12 +307,9 @@ class TracksEmbedder(Embedder):
         if not self.cache:
             return super().embed_video(path, progress=progress)
         file = self._cache_file(path)
-        if file is not None and os.path.isfile(file):
-            try:
-                with np.load(file) as z:
-                    return self._build(z["times"], z["movers"], z["kps"], z["descs"], z["key_times"])
-            except (OSError, ValueError, KeyError):
-                pass  # a broken cache entry is recomputed
+        z = load_arrays(file, ("times", "movers", "kps", "descs", "key_times"))
+        if z is not None:
+            return self._build(z["times"], z["movers"], z["kps"], z["descs"], z["key_times"])
         from videosync.io import open_video
 
         with open_video(path) as reader:
@@ -320,18 +318,9 @@ class TracksEmbedder(Embedder):
         emb = self._build(*parts)
         if emb.num_frames < 2:
             raise ShapeError(f"{self.name} produced {emb.num_frames} rows; at least 2 are needed")
-        if file is not None:
-            try:
-                os.makedirs(os.path.dirname(file), exist_ok=True)
-                tmp = f"{file}.{os.getpid()}.tmp.npz"
-                np.savez_compressed(tmp, times=parts[0], movers=parts[1].astype(np.float32), kps=parts[2],
-                                    descs=parts[3], key_times=parts[4])
-                os.replace(tmp, file)
-            except OSError:
-                pass  # caching is an optimisation only
+        save_arrays(file, times=parts[0], movers=parts[1].astype(np.float32), kps=parts[2], descs=parts[3],
+                    key_times=parts[4])
         return emb
 
     def _cache_file(self, path) -> str | None:
-        from videosync.embed.landmarks import cache_file
-
         return cache_file("tracks", path, _CACHE_VERSION, [self.get_params()])
