@@ -119,16 +119,16 @@ def null_profiles(sim: SimilarityMatrix, mode: str, count: int, *, seed: int = 0
     rng = np.random.default_rng(seed)
     out = []
     m = sim.shape[1]
-    for s in rng.integers(m, size=count):
-        if mode == "matched":
-            gb = sim.grid_b
+    shifts = rng.integers(m, size=count)
+    if mode == "matched":
+        gb = sim.grid_b
+        for s in shifts:
             g = Grid(np.roll(gb.features[::-1], s, axis=0), np.roll(gb.valid[::-1], s), gb.start_step,
                      gb.step_seconds)
             out.append(matched_lag_profile(sim.grid_a, g).significance)
-        else:
-            c = copy.copy(sim)
-            c.b, c.valid_b = np.roll(sim.b[::-1], s, axis=0), np.roll(sim.valid_b[::-1], s)
-            out.append(c.lag_profile().score)
+    else:
+        others = ((np.roll(sim.b[::-1], s, axis=0), np.roll(sim.valid_b[::-1], s)) for s in shifts)
+        out = [p.score for p in sim.lag_profiles_against(others)]
     return np.array(out, dtype=np.float64).reshape(count, -1)
 
 

@@ -221,27 +221,31 @@ class SimilarityMatrix:
 
     def lag_profile(self) -> LagProfile:
         """Mean S along every diagonal, by FFT cross-correlation of the feature columns."""
+        return next(self.lag_profiles_against([(self.b, self.valid_b)]))
+
+    def lag_profiles_against(self, others):
+        """Yield :meth:`lag_profile` of a against each ``(b features, b valid)`` of ``others``
+        (each as long as b): a's transforms are computed once (null profiles use this)."""
         from scipy.fft import irfft, next_fast_len, rfft
 
         a = self.a * self.valid_a[:, None]
-        b = self.b * self.valid_b[:, None]
-        n, m = a.shape[0], b.shape[0]
+        n, m = a.shape[0], self.b.shape[0]
         size = next_fast_len(n + m - 1, real=True)
-        fa = rfft(a, n=size, axis=0)
-        fb = rfft(b, n=size, axis=0)
-        cross = irfft((np.conj(fa) * fb).sum(axis=1), n=size)
-        va = rfft(self.valid_a.astype(np.float64), n=size)
-        vb = rfft(self.valid_b.astype(np.float64), n=size)
-        count = np.rint(irfft(np.conj(va) * vb, n=size))
+        fa = np.conj(rfft(a, n=size, axis=0))
+        va = np.conj(rfft(self.valid_a.astype(np.float64), n=size))
         d = np.arange(-(n - 1), m)  # diagonal j - i
         idx = d % size
-        dots = cross[idx]
-        cnt = count[idx].astype(np.int64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean_dot = np.where(cnt > 0, dots / np.maximum(cnt, 1), np.nan)
-        score = self._transform(mean_dot)
-        lags = d + self.start_offset_steps
-        return LagProfile(lags.astype(np.int64), score.astype(np.float64), cnt, self.step_seconds)
+        lags = (d + self.start_offset_steps).astype(np.int64)
+        for b_features, b_valid in others:
+            b = b_features * b_valid[:, None]
+            cross = irfft((fa * rfft(b, n=size, axis=0)).sum(axis=1), n=size)
+            count = np.rint(irfft(va * rfft(b_valid.astype(np.float64), n=size), n=size))
+            dots = cross[idx]
+            cnt = count[idx].astype(np.int64)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean_dot = np.where(cnt > 0, dots / np.maximum(cnt, 1), np.nan)
+            score = self._transform(mean_dot)
+            yield LagProfile(lags, score.astype(np.float64), cnt, self.step_seconds)
 
 
 def _median_step(e: Embedding) -> float:
