@@ -57,14 +57,13 @@ import numpy as np
 
 from videosync._validation import check_choice, check_number
 from videosync.predict.base import OffsetEstimate, Predictor, SearchRange
-from videosync.predict.lag import _local_maxima, margin_confidence, peak_margin, peak_subframe
+from videosync.predict.epipolar import coarse_to_fine
+from videosync.predict.lag import margin_confidence, peak_margin, peak_subframe
 from videosync.similarity import SimilarityMatrix
 
 __all__ = ["EpilinesPredictor", "Geometry", "background_geometry", "epiline_cost"]
 
 _SCALE = 1000.0  # points in fractions of the longer side → about pixels, for OpenCV's thresholds
-_REFINE_PEAKS = 5
-_MIN_SUPPORT = 0.3
 _SHIFTS = np.array([-0.03, -0.015, 0.015, 0.03])
 _PLANAR = 0.85  # F inliers one homography explains, above which the geometry is called planar
 
@@ -405,23 +404,10 @@ class EpilinesPredictor(Predictor):
             return epiline_cost(A[rows], B, F, normalise=self.normalise, keep=self.keep,
                                 window=max(1, -(-self.track_window // stride)))
 
-        err = np.full(len(lags), np.nan)
-        npts = np.zeros(len(lags), int)
-        for li in np.flatnonzero(allowed):
-            err[li], npts[li] = cost(float(d_all[li]), stride=2)
-        if npts.max() > 0:
-            allowed &= npts >= _MIN_SUPPORT * npts.max()
+        err, npts, allowed = coarse_to_fine(d_all, allowed, lambda d: cost(d, stride=2), cost, reach=2)
+        score = np.full(len(lags), np.nan)  # the full cost near the best peaks, else the coarse one
         with np.errstate(divide="ignore", invalid="ignore"):
-            coarse = -np.log10(np.maximum(err, 1e-9))
-        peaks = _local_maxima(np.where(allowed, coarse, np.nan))
-        top = peaks[np.argsort(-coarse[peaks])[:_REFINE_PEAKS]] if peaks.size else peaks
-        redo = sorted({j for p in top for j in range(p - 2, p + 3) if 0 <= j < len(lags) and allowed[j]})
-        score = np.full(len(lags), np.nan)  # only fully evaluated lags near peaks, else the coarse value
-        score[allowed] = coarse[allowed]
-        for li in redo:
-            err[li], npts[li] = cost(float(d_all[li]))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                score[li] = -np.log10(max(err[li], 1e-9))
+            score[allowed] = -np.log10(np.maximum(err[allowed], 1e-9))
         lags_s = lags * step
         ok = allowed & np.isfinite(score)
         details = {"geometry": geo.mode, "background_inliers": geo.inliers, "background_matches": geo.matches,

@@ -56,6 +56,27 @@ _MIN_SUPPORT = 0.3  # candidate lags need this share of the best-supported lag's
 
 __all__ = ["EpipolarPredictor", "alignment_error", "fit_fundamental", "sampson_distance"]
 
+def coarse_to_fine(d_all: np.ndarray, allowed: np.ndarray, coarse_cost, fine_cost, *, reach: int = 1):
+    """Errors of every allowed lag by ``coarse_cost(d) -> (error, support)``, then the best
+    ``_REFINE_PEAKS`` local minima and their ±``reach`` neighbours again by ``fine_cost``.
+
+    A lag resting on far fewer points than the best-supported one is not comparable (a fit to
+    a few frames is easy): it leaves ``allowed``. Returns (errors, supports, allowed)."""
+    err = np.full(len(d_all), np.nan)
+    npts = np.zeros(len(d_all), int)
+    for li in np.flatnonzero(allowed):
+        err[li], npts[li] = coarse_cost(float(d_all[li]))
+    if npts.max() > 0:
+        allowed = allowed & (npts >= _MIN_SUPPORT * npts.max())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coarse = -np.log10(np.maximum(err, 1e-9))
+    peaks = _local_maxima(np.where(allowed, coarse, np.nan))
+    top = peaks[np.argsort(-coarse[peaks])[:_REFINE_PEAKS]] if peaks.size else peaks
+    for li in sorted({j for p in top for j in range(p - reach, p + reach + 1) if 0 <= j < len(d_all) and allowed[j]}):
+        err[li], npts[li] = fine_cost(float(d_all[li]))
+    return err, npts, allowed
+
+
 def sampson_distance(F: np.ndarray, pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
     """First-order geometric distance of each correspondence to F (x_bᵀ F x_a = 0).
 
@@ -470,21 +491,9 @@ class EpipolarPredictor(Predictor):
                 mirror = mirror_permutation(landmark_indices("all" if k == 33 else "body"))
         # Coarse: every allowed whole lag with a cheap fit; fine: the best few peaks and their
         # neighbours again with the full fit.
-        err = np.full(len(lags), np.nan)
-        npts = np.zeros(len(lags), int)
-        for li in np.flatnonzero(allowed):
-            err[li], npts[li] = self._error(A, sim.grid_b, float(d_all[li]), window, mirror, coarse=True)
-        # A lag resting on far fewer held-out points than the best-supported one is not
-        # comparable (a fit to a few frames is easy): it is no candidate.
-        if npts.max() > 0:
-            allowed &= npts >= _MIN_SUPPORT * npts.max()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            coarse_score = -np.log10(np.maximum(err, 1e-9))
-        peaks = _local_maxima(np.where(allowed, coarse_score, np.nan))
-        top = peaks[np.argsort(-coarse_score[peaks])[:_REFINE_PEAKS]] if peaks.size else peaks
-        redo = sorted({j for p in top for j in (p - 1, p, p + 1) if 0 <= j < len(lags) and allowed[j]})
-        for li in redo:
-            err[li], npts[li] = self._error(A, sim.grid_b, float(d_all[li]), window, mirror)
+        err, npts, allowed = coarse_to_fine(
+            d_all, allowed, lambda d: self._error(A, sim.grid_b, d, window, mirror, coarse=True),
+            lambda d: self._error(A, sim.grid_b, d, window, mirror))
         with np.errstate(divide="ignore", invalid="ignore"):
             score = -np.log10(np.maximum(err, 1e-9))
         lags_s = lags * step
