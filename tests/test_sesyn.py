@@ -251,3 +251,31 @@ def test_toy_training_recovers_offsets_better_than_naive():
 
 STEPS = 80
 Z_SCALE = 0.05
+
+
+def test_misplaced_arms_change_only_elbows_and_wrists_in_runs():
+    from videosync.embed.sesyn_train import Augment, _misplace_arms
+
+    rng = np.random.default_rng(3)
+    pts0 = rng.normal(300, 50, (600, 17, 2))
+    present0 = np.ones((600, 17), bool)
+    aug = Augment(arm_error_fraction=(0.3, 0.3), arm_error_seconds=(1.0, 1.0))
+    out = []
+    for _ in range(2):
+        pts, present = pts0.copy(), present0.copy()
+        _misplace_arms(np.random.default_rng(1), pts, present, aug, 30.0)
+        out.append(pts)
+    np.testing.assert_array_equal(out[0], out[1])  # seeded
+    moved = np.abs(out[0] - pts0).max(axis=-1) > 1e-9  # (T, 17)
+    assert set(np.flatnonzero(moved.any(axis=0))) <= {7, 8, 9, 10}  # elbows and wrists only
+    frames = moved.any(axis=1)
+    assert 0.1 < frames.mean() < 0.6
+    starts = np.flatnonzero(np.diff(frames.astype(int)) == 1)
+    assert frames.sum() / max(1, len(starts)) > 10  # runs of frames, not isolated ones
+    # an elbow and its wrist move together
+    for el, wr in ((7, 9), (8, 10)):
+        assert (moved[:, el] == moved[:, wr]).mean() > 0.95
+    # off by default: nothing changes
+    pts = pts0.copy()
+    _misplace_arms(np.random.default_rng(1), pts, present0.copy(), Augment(arm_error_fraction=(0.0, 0.0)), 30.0)
+    np.testing.assert_array_equal(pts, pts0)

@@ -27,6 +27,7 @@ the matching down. ``--arg mu_align=0`` trains on the paper's losses only.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass
 
@@ -170,6 +171,12 @@ class Augment:
     """Share of frames with left and right exchanged (MediaPipe on the synthetic humanoid:
     20–35 % of frames, mostly the whole body, in runs of 1–46 frames)."""
     swap_run_frames: tuple[float, float] = (3.0, 30.0)
+    arm_error_fraction: tuple[float, float] = (0.0, 0.0)
+    """Share of frames in which one arm's elbow and wrist are misplaced (off by default).
+    MediaPipe on the rendered humanoid misplaces arms for seconds at a time in some views;
+    with the arms from the truth every failure of the sesyn bench goes away (docs/sesyn.md)."""
+    arm_error_seconds: tuple[float, float] = (0.5, 3.0)
+    """Mean length of a run of misplaced-arm frames."""
     fps_choices: tuple[float, ...] = (24.0, 25.0, 30.0, 30.0, 50.0, 60.0)
 
 
@@ -212,10 +219,48 @@ def synth_view(kp_world: np.ndarray, cam: Camera, w_start: float, seconds: float
             src = np.array(COCO_LR_SWAP)[joints]
             pts[s:e, joints] = pts[s:e][:, src]
             present[s:e, joints] = present[s:e][:, src]
+        if aug.arm_error_fraction[1] > 0:
+            _misplace_arms(rng, pts, present, aug, fps)
         keep = rng.random(n) >= rng.uniform(*aug.drop_frames)
         keep[[0, -1]] = True
         t, pts, present = t[keep], pts[keep], present[keep]
     return PoseTrack(t, pts, present)
+
+
+_ARMS = ((5, 7, 9), (6, 8, 10))  # (shoulder, elbow, wrist): left, right
+
+
+def _rotate(v: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Rotate 2-D vectors v (..., 2) by angle (...) radians."""
+    c, s = np.cos(angle), np.sin(angle)
+    return np.stack([c * v[..., 0] - s * v[..., 1], s * v[..., 0] + c * v[..., 1]], axis=-1)
+
+
+def _misplace_arms(rng: np.random.Generator, pts: np.ndarray, present: np.ndarray, aug: Augment,
+                   fps: float) -> None:
+    """In place: runs of frames where one arm's elbow and wrist are wrong, as a detector
+    guessing an arm it cannot see. Per run one of: the arm swung about its shoulder by an
+    angle drifting between two random values (40–160° either way); the arm frozen where it
+    was when the run began; the other arm's pose copied (mirrored left/right in the image)."""
+    n = len(pts)
+    runs = _swap_runs(rng, n, rng.uniform(*aug.arm_error_fraction), rng.uniform(*aug.arm_error_seconds) * fps)
+    for s, e in runs:
+        side = int(rng.integers(2))
+        sh, el, wr = _ARMS[side]
+        osh, oel, owr = _ARMS[1 - side]
+        rel = pts[s:e, [el, wr]] - pts[s:e, sh][:, None]
+        mode = rng.random()
+        if mode < 0.5:
+            a0, a1 = rng.uniform(np.radians(40), np.radians(160), 2) * rng.choice([-1, 1], 2)
+            angle = np.linspace(a0, a1, e - s)
+            new = _rotate(rel, np.repeat(angle[:, None], 2, axis=1))
+        elif mode < 0.75:
+            new = np.repeat(rel[:1], e - s, axis=0)
+        else:
+            new = pts[s:e, [oel, owr]] - pts[s:e, osh][:, None]
+            new[..., 0] *= -1
+        pts[s:e, [el, wr]] = pts[s:e, sh][:, None] + new
+        present[s:e, [el, wr]] = present[s:e, sh][:, None]
 
 
 def _swap_runs(rng: np.random.Generator, n: int, fraction: float, mean_run: float) -> list[tuple[int, int]]:
@@ -300,7 +345,8 @@ def sample_group(bank: SkeletonBank, rng: np.random.Generator, *, n_views: int, 
 
 
 PARAMS = ("train_seeds", "humans_seeds", "val_seeds", "seconds", "steps", "minutes", "views", "frames", "lr", "temperature",
-          "mu_devi", "mu_intv", "mu_align", "channels", "batch", "eval_every", "optimizer", "val_pairs", "stop_step")
+          "mu_devi", "mu_intv", "mu_align", "channels", "batch", "eval_every", "optimizer", "val_pairs", "stop_step",
+          "arm_errors", "init")
 
 
 def _int_list(v) -> list[int]:
@@ -316,16 +362,17 @@ def _int_list(v) -> list[int]:
 
 
 def validate(net, bank: SkeletonBank, *, n_pairs: int, seed: int, rate_hz: float = 30.0,
-             max_offset: int = 30, clip_seconds: float = 6.0) -> dict:
+             max_offset: int = 30, clip_seconds: float = 6.0, aug: Augment | None = None) -> dict:
     """Held-out skeletons: pairs of views with an injected integer offset (±``max_offset``
     grid steps), equal-length clips; offset from the lag profile of the cosine similarity.
-    Returns mean abs error and Acc@1 (|error| ≤ 1), and the naive always-0 baseline."""
+    Returns mean abs error and Acc@1 (|error| ≤ 1), and the naive always-0 baseline.
+    ``aug``: the detector degradations (default :class:`Augment`'s)."""
     import torch
 
     from videosync.embed.sesyn import embed_input
 
     rng = np.random.default_rng(seed)
-    aug = Augment()
+    aug = Augment() if aug is None else aug
     n = int(clip_seconds * rate_hz)
     context = 1.5
     errs = []
@@ -376,7 +423,10 @@ def train_sesyn(request) -> dict:
     0 trains on SeSyn-Net's three losses only), ``channels`` (comma list), ``eval_every``
     (steps), ``val_pairs``, ``stop_step`` (stop there while the learning-rate schedule still
     plans ``steps``: with the run card's ``steps`` it repeats a run that the ``minutes``
-    limit cut short). The weights kept are those with the best validation Acc@1. With one
+    limit cut short), ``arm_errors`` (largest share of a view's frames with a misplaced arm,
+    :func:`_misplace_arms`; 0, the default, leaves the arms alone) and ``init`` (start from
+    these weights, ``shipped`` for the package's, instead of a random network; the run card
+    records the file's hash). The weights kept are those with the best validation Acc@1. With one
     torch thread on one machine the run is deterministic for a given step count.
     """
     import torch
@@ -404,6 +454,8 @@ def train_sesyn(request) -> dict:
     mu_align = float(p.get("mu_align", 1.0))
     channels = tuple(_int_list(p.get("channels", "32,48,64,64,96,128")))
     eval_every = int(p.get("eval_every", 100))
+    arm_errors = float(p.get("arm_errors", 0.0))
+    init = p.get("init")
     val_pairs = int(p.get("val_pairs", 40))
     if optimizer not in ("adam", "sgd"):
         raise InvalidParameterError(f"sesyn: optimizer must be adam or sgd, got {optimizer!r}")
@@ -416,7 +468,23 @@ def train_sesyn(request) -> dict:
     bank = make_bank([("human", s) for s in train_seeds] + [("humans", s) for s in humans_seeds],
                      seconds=seconds, progress=log)
     val_bank = make_bank([("human", s) for s in val_seeds] + [("humans", val_seeds[0])], seconds=seconds)
-    net = sn.SeSynNet(channels=channels)
+    init_card = None
+    if init:
+        import hashlib
+
+        from videosync.embed.sesyn import load_network
+        from videosync.weights import shipped
+
+        init_path = shipped("sesyn", "npz") if str(init) == "shipped" else os.path.expanduser(str(init))
+        if init_path is None:
+            raise InvalidParameterError("sesyn: init=shipped but this package ships no sesyn weights")
+        net = load_network(init_path)
+        channels = tuple(net.channels)
+        with open(init_path, "rb") as fh:
+            init_card = f"{os.path.basename(init_path)}, sha256 {hashlib.sha256(fh.read()).hexdigest()[:16]}"
+        log(f"starting from {init_path}")
+    else:
+        net = sn.SeSynNet(channels=channels)
     if optimizer == "sgd":  # SeSyn-Net's: SGD, Nesterov momentum 0.9, weight decay 1e-4
         opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=1e-4)
     else:  # converges in far fewer steps, which is what a CPU budget allows
@@ -425,7 +493,7 @@ def train_sesyn(request) -> dict:
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 0.5 * (1 + math.cos(math.pi * min(k, max_steps) / max_steps)))
     margin = net.receptive_field // 2
     shift = max(1, margin - 4)
-    aug = Augment()
+    aug = Augment(arm_error_fraction=(0.0, arm_errors))
     history, best, best_state, step = [], None, None, 0
     deadline = started + 60.0 * minutes
     running = []
@@ -466,7 +534,7 @@ def train_sesyn(request) -> dict:
                 f"align {r[4]:.3f}), "
                 f"{(time.perf_counter() - started) / 60:.1f} min")
         if step % eval_every == 0:
-            val = validate(net, val_bank, n_pairs=val_pairs, seed=request.seed + 1)
+            val = validate(net, val_bank, n_pairs=val_pairs, seed=request.seed + 1, aug=aug)
             history.append({"step": step, "minutes": round((time.perf_counter() - started) / 60, 2),
                             "loss": float(np.mean(running[-eval_every:], axis=0)[0]), **val})
             log(f"validation at step {step}: mean abs {val['mean_abs_frames']:.2f} frames, "
@@ -478,7 +546,7 @@ def train_sesyn(request) -> dict:
     if best_state is not None:
         net.load_state_dict(best_state)
     net.eval()
-    final = validate(net, val_bank, n_pairs=200, seed=request.seed + 2)
+    final = validate(net, val_bank, n_pairs=200, seed=request.seed + 2, aug=aug)
     log(f"final validation: mean abs {final['mean_abs_frames']:.2f} frames, Acc@1 {100 * final['acc_at_1']:.0f} %")
     arrays = sn.state_arrays(net)
     np.savez_compressed(request.out, **arrays)
@@ -488,6 +556,7 @@ def train_sesyn(request) -> dict:
         "videosync_version": __version__,
         "torch_version": torch.__version__,
         "seed": request.seed,
+        "init": init_card,
         "data": {"source": "videosync.synth humanoid skeletons (Walker + mj_kinematics, no rendering), "
                            "projected into random pinhole cameras",
                  "train_worlds": [f"{k}-s{s}" for k, s in bank.seeds], "validation_worlds":
@@ -508,7 +577,8 @@ def train_sesyn(request) -> dict:
                    "order": ["total", "iden", "devi", "intv", "align"]},
         "validation_history": history,
         "validation": final | {"protocol": "held-out worlds, 2 random cameras, equal-length 6 s clips at 30 Hz, "
-                                           "offsets uniform in ±30, lag profile argmax, augmented detections"},
+                                           "offsets uniform in ±30, lag profile argmax, augmented detections "
+                                           "(the training's augmentation)"},
         "minutes": round((time.perf_counter() - started) / 60, 2),
     }
     import json
