@@ -249,3 +249,33 @@ def test_cli_cues(audio_rig, capsys):
     assert main(["sync", *audio_rig["paths"][:2], "--cues", "smell", "-q"]) == 1
     err = capsys.readouterr().err
     assert "unknown cue 'smell'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cues_that_found_nothing_do_not_add_up_to_a_confident_answer():
+    """Averaging two broad, unrelated profiles sharpens the fused margin; the fused confidence
+    is capped by what the cues that gave the answer claim themselves (1 - prod(1 - c))."""
+    from videosync.predict.lag import margin_confidence
+
+    lags = np.arange(-100, 101) / 10
+    margin_accepts = 0
+    for seed in range(50):
+        r = np.random.default_rng(seed)
+        profs = []
+        for name in ("motion", "geometry"):
+            s = np.convolve(r.normal(0, 1, lags.size + 60), np.hanning(30), mode="same")[30:-30]
+            profs.append(CueProfile(name, lags, s, 0.1, OffsetEstimate(float(lags[np.argmax(s)]), 0.1)))
+        est = fuse_profiles(profs)
+        margin_accepts += margin_confidence(est.details["margin"]) >= 0.5
+        assert est.confidence <= 1 - 0.9 ** len(est.details["agreeing_cues"]) + 1e-12
+        assert est.confidence < 0.5
+    assert margin_accepts >= 1  # the margin alone would have accepted some of these
+
+
+def test_fused_answer_that_no_cue_gave_has_no_confidence(rng):
+    lags = np.arange(-90, 91) / 30
+    # each cue's own best peak is elsewhere; both have a secondary peak at 0.5
+    a = _profile("visual", lags, [(-2.0, 1.0), (0.5, 0.9)], 0.1, 0.7, rng, noise=0.0)
+    b = _profile("audio", lags, [(2.0, 1.0), (0.5, 0.9)], 0.1, 0.7, rng, noise=0.0)
+    est = fuse_profiles([a, b])
+    assert abs(est.offset_seconds - 0.5) < 0.05
+    assert est.details["agreeing_cues"] == [] and est.confidence == 0.0
