@@ -141,6 +141,20 @@ def test_train_rejects_unknown_trainer_params_in_one_line(tmp_path, capsys):
     assert not (tmp_path / "w.npz").exists()
 
 
+def test_train_logs_progress_when_not_on_a_terminal(tmp_path, capsys):
+    """A training run's progress goes to stderr as plain lines (a log file of a long run)."""
+    for k in range(2):
+        code, _, err = run(["demo", "--cameras", "3", "--out", str(tmp_path / "data" / f"rig{k}")], capsys)
+        assert code == 0, err
+    out = tmp_path / "w.npz"
+    code, stdout, err = run(["train", "logreg", "--dataset", "folder", "--data", str(tmp_path / "data"),
+                             "--pairs", "20", "--max-offset-frames", "5", "--clip-seconds", "2", "--out", str(out)],
+                            capsys)
+    assert code == 0, err
+    assert "embed motion" in err and "rig1" in err
+    assert out.exists() and json.loads(stdout)["model"] == "logreg"
+
+
 def test_shipped_weights_resolution(tmp_path):
     from videosync import weights
 

@@ -377,7 +377,8 @@ def train(model, dataset, data, embedder, n_pairs, max_offset_frames, clip_secon
     from videosync.cli._render import err_console
     from videosync.train import TrainRequest, run_trainer
 
-    log = (lambda m: err_console.log(m)) if err_console.is_terminal else None
+    # progress on a terminal as rich log lines, else plain lines on stderr (a log file of a long run)
+    log = (lambda m: err_console.log(m)) if err_console.is_terminal else (lambda m: click.echo(m, err=True))
     params = {k: v for k, v in (("embedder", embedder), ("n_pairs", n_pairs), ("max_offset_frames", max_offset_frames),
                                 ("clip_seconds", clip_seconds)) if v is not None}
     params.update(_parse_kv(args_kv, "--arg"))
