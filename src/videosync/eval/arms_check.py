@@ -26,22 +26,6 @@ import os
 import numpy as np
 
 
-def tracks_of(scenes, progress=None) -> dict:
-    """MediaPipe pose tracks of every video, as the sesyn embedder computes them."""
-    from videosync.embed.sesyn import SeSynEmbedder, mediapipe_track
-    from videosync.io import open_video
-
-    base = SeSynEmbedder()
-    out = {}
-    for s in scenes:
-        for p in s.paths:
-            if progress:
-                progress(f"MediaPipe {p}")
-            with open_video(p) as reader:
-                out[p] = mediapipe_track(reader.frames(max_side=base.max_side, pixel_format="rgb24"), reader.info)
-    return out
-
-
 def joint_errors(scenes, tracks) -> list[dict]:
     """One row per video (see the module docstring)."""
     from videosync.eval.sides_check import oracle_labels, projected_truth
@@ -101,7 +85,10 @@ def main(argv=None) -> None:
     ap.add_argument("--weights", default="shipped", help="comma-separated: shipped or .npz paths")
     args = ap.parse_args(argv)
     scenes = load_synthetic("human", args.cache, seeds=(0, 1, 2), seconds=10.0)
-    tracks = tracks_of(scenes)
+    from videosync.embed.sesyn import SeSynEmbedder
+    from videosync.eval.sesyn_suite import mediapipe_tracks
+
+    tracks = mediapipe_tracks(scenes, SeSynEmbedder().max_side)
     print("| video | frames | torso (px) | core | arms | legs | frames with an arm joint > 0.5 torso off |")
     print("|---|---|---|---|---|---|---|")
     for r in joint_errors(scenes, tracks):

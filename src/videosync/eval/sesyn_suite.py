@@ -38,13 +38,28 @@ ROBUSTNESS = (("MediaPipe's left/right labels kept", {"sides": "detector"}),
               ("pose noise 6 px", {"noise_px": 6.0}), ("pose noise 9 px", {"noise_px": 9.0}))
 
 
+def mediapipe_tracks(scenes, max_side: int, progress=None) -> dict:
+    """MediaPipe pose track of every video of ``scenes`` (by path), as ``sesyn`` computes it."""
+    from videosync.embed.sesyn import mediapipe_track
+    from videosync.io import open_video
+
+    tracks = {}
+    for s in scenes:
+        for p in s.paths:
+            if progress:
+                progress(f"embed sesyn {p}")
+            with open_video(p) as reader:
+                tracks[p] = mediapipe_track(reader.frames(max_side=max_side, pixel_format="rgb24"), reader.info)
+    return tracks
+
+
 def run_sesyn_entry(scenes, *, n_pairs: int = 300, max_offset_frames: int = 30, clip_seconds: float = 6.0,
                     seed: int = 0, others=("pose", "motion"), robustness=ROBUSTNESS, weights=None,
                     progress=None) -> BenchReport:
     """``sesyn`` (clean and perturbed), ``others`` and naive on equal-length crop pairs."""
     from videosync.embed import EMBEDDERS
-    from videosync.embed.sesyn import SeSynEmbedder, mediapipe_track
-    from videosync.io import open_video, probe
+    from videosync.embed.sesyn import SeSynEmbedder
+    from videosync.io import probe
     from videosync.predict import PREDICTORS, SearchRange
     from videosync.similarity import SimilarityMatrix
 
@@ -58,13 +73,7 @@ def run_sesyn_entry(scenes, *, n_pairs: int = 300, max_offset_frames: int = 30, 
     caches: dict[tuple[str, str], dict] = {}  # (embedder, condition) -> embeddings by path
     t0 = time.perf_counter()
     base = SeSynEmbedder(weights=weights)
-    tracks = {}
-    for s in scenes:
-        for p in s.paths:
-            if progress:
-                progress(f"embed sesyn {p}")
-            with open_video(p) as reader:
-                tracks[p] = mediapipe_track(reader.frames(max_side=base.max_side, pixel_format="rgb24"), reader.info)
+    tracks = mediapipe_tracks(scenes, base.max_side, progress)
     caches[("sesyn", "equal crops")] = {p: base.embed_track(t) for p, t in tracks.items()}
     report.embed_seconds["sesyn"] = time.perf_counter() - t0
     for cond, params in robustness:
