@@ -88,3 +88,38 @@ def test_training_learns_offsets_and_negatives(tmp_path):
 def test_missing_weights_one_line(tmp_path):
     with pytest.raises(MissingWeightsError, match="videosync train profile"):
         ProfileHead(weights=str(tmp_path / "nope.npz"))
+
+
+def test_stacked_confidence_fit_and_use(tmp_path):
+    """The stack is a logistic regression of the network's and lag's confidences: fitted by
+    Newton's method it separates a synthetic set the way the generating model does, and a
+    head whose weights carry it reports lag's confidence and the stacked one."""
+    from videosync.predict.lag import LagPredictor
+    from videosync.predict.profile import stacked_confidence
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 2, (4000, 2))
+    true_w = np.array([-0.5, 1.5, 0.3])
+    y = rng.random(4000) < 1 / (1 + np.exp(-(true_w[0] + X @ true_w[1:])))
+    w = learn.fit_stack(X, y)
+    np.testing.assert_allclose(w, true_w, atol=0.15)
+    p = 0.3
+    assert stacked_confidence(np.array([0.0, 1.0, 0.0]), p, 0.9) == pytest.approx(p)  # network only
+    assert stacked_confidence(np.array([0.0, 0.0, 1.0]), p, 0.9) == pytest.approx(0.9)  # lag only
+
+    train = _samples(60, 0, negatives=15)
+    params, _ = learn.fit(train, epochs=3, hidden=8, seed=0)
+    params["temperature"] = np.array(1.0)
+    params["calib"] = np.array([0.1, 0.4, 0.8])
+    path = tmp_path / "profile.npz"
+    ProfileHead.save_params(path, params)
+    sim = _pair(5, 7)
+    search = SearchRange(max_offset_seconds=13 / FPS, min_overlap_seconds=2.0)
+    est = ProfileHead(weights=str(path)).predict(sim, search)
+    lag_conf = LagPredictor().predict(sim, search).confidence
+    assert est.details["lag_confidence"] == pytest.approx(lag_conf)
+    assert est.confidence == pytest.approx(stacked_confidence(params["calib"], est.details["network_confidence"],
+                                                              lag_conf))
+    # answer="network" does not use the stack (it is fitted at lag's peak)
+    net = ProfileHead(weights=str(path), answer="network").predict(sim, search)
+    assert "lag_confidence" not in net.details

@@ -12,7 +12,11 @@ once, then
 
 Validation is split by scene (whole worlds held out). The softmax temperature is then
 fitted on the validation pairs (temperature scaling), so that the confidence — the mass
-within ±1 step of the answer — reads as a probability. Torch is needed for training only.
+within ±1 step of the answer — reads as a probability. Then the stacked confidence (the
+network's confidence at ``lag``'s peak and ``lag``'s null confidence, logistic regression) is
+fitted on the first validation seed's worlds and reported on the others. ``init=PATH`` (or
+``shipped``) keeps an existing network and refits only the temperature and the stack.
+Torch is needed for training the network only.
 """
 
 from __future__ import annotations
@@ -274,6 +278,32 @@ def evaluate(params, samples: list[Sample], temperature: float) -> dict:
     }
 
 
+def _stack_features(params, samples: list[Sample], temperature: float):
+    """(X (n, 2): logit of the network's confidence at lag's peak, logit of lag's null
+    confidence; y: lag's peak within one step of the truth, negatives False)."""
+    from videosync.predict.profile import _logit
+
+    X = np.array([[_logit(window_probability(*forward(params, s.x, s.allowed), s.lag_pred, temperature)),
+                   _logit(s.lag_conf)] for s in samples])
+    y = np.array([s.target >= 0 and abs(s.lags[s.lag_pred] - s.truth_steps) <= 1.0 for s in samples])
+    return X, y
+
+
+def fit_stack(X: np.ndarray, y: np.ndarray, *, l2: float = 1e-3, iterations: int = 50) -> np.ndarray:
+    """Logistic regression (intercept + weights) by Newton's method with a small L2 penalty."""
+    A = np.hstack([np.ones((len(X), 1)), X])
+    w = np.zeros(A.shape[1])
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(A @ w, -50, 50)))
+        g = A.T @ (p - y) + l2 * w
+        H = (A * (p * (1 - p))[:, None]).T @ A + l2 * np.eye(A.shape[1])
+        step = np.linalg.solve(H, g)
+        w -= step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return w
+
+
 def train(request) -> dict:
     """Trainer registered as ``profile`` in :data:`videosync.train.TRAINERS`."""
     from videosync import __version__
@@ -283,7 +313,7 @@ def train(request) -> dict:
 
     # Defaults = the shipped weights' run (see videosync/weights/profile.json).
     params = {"kinds": KINDS, "train_seeds": (30, 32), "val_seeds": (31, 33), "embedder": "motion", "n_pairs": 1200,
-              "negatives": 0.25, "epochs": 20, "hidden": 24, "kernel": 5, "cache": None}
+              "negatives": 0.25, "epochs": 20, "hidden": 24, "kernel": 5, "cache": None, "init": None}
     params.update(check_params(request.params, tuple(params), "profile"))
     if isinstance(params["kinds"], str):
         params["kinds"] = tuple(k for k in params["kinds"].split(",") if k)
@@ -294,27 +324,72 @@ def train(request) -> dict:
 
     cache_dir = params["cache"] or os.path.join(os.path.expanduser("~"), ".cache", "videosync")
     started = time.perf_counter()
-    tr_scenes, va_scenes = [], []
+    init = params["init"]
+    init_card = None
+    tr_scenes, va_scenes, va_first = [], [], []
+    val_seeds = tuple(params["val_seeds"])
     for kind in params["kinds"]:
-        tr_scenes += load_synthetic(kind, cache_dir, seeds=tuple(params["train_seeds"]), progress=request.progress)
-        va_scenes += load_synthetic(kind, cache_dir, seeds=tuple(params["val_seeds"]), progress=request.progress)
+        if not init:
+            tr_scenes += load_synthetic(kind, cache_dir, seeds=tuple(params["train_seeds"]), progress=request.progress)
+        first = load_synthetic(kind, cache_dir, seeds=val_seeds[:1], progress=request.progress)
+        va_first += first
+        va_scenes += first + load_synthetic(kind, cache_dir, seeds=val_seeds[1:], progress=request.progress)
     cache = embed_scenes(tr_scenes + va_scenes, params["embedder"], request.progress)
     per_scene = max(8, params["n_pairs"] // max(1, len(params["kinds"])))
-    train_s, val_s = [], []
+    train_s, val_s, in_first = [], [], []
     for k, s in enumerate(tr_scenes):  # pairs per world, so every kind is represented
         train_s += make_samples([s] + [t for t in tr_scenes if t is not s][:1], cache, n_pairs=per_scene,
                                 negatives=params["negatives"], seed=request.seed + k)
     for k, s in enumerate(va_scenes):
-        val_s += make_samples([s] + [t for t in va_scenes if t is not s][:1], cache, n_pairs=per_scene // 2,
-                              negatives=params["negatives"], seed=request.seed + 1000 + k)
+        got = make_samples([s] + [t for t in va_scenes if t is not s][:1], cache, n_pairs=per_scene // 2,
+                           negatives=params["negatives"], seed=request.seed + 1000 + k)
+        val_s += got
+        in_first += [any(s is f for f in va_first)] * len(got)
     if request.progress:
         request.progress(f"profile: {len(train_s)} training and {len(val_s)} validation pairs")
     dil = (1, 2, 4, 8)
-    net_params, losses = fit(train_s, epochs=int(params["epochs"]), hidden=int(params["hidden"]), dilations=dil,
-                             kernel=int(params["kernel"]), seed=request.seed, progress=request.progress, val=val_s)
+    if init:  # keep an existing network; refit its temperature and the stacked confidence
+        import hashlib
+
+        from videosync.weights import shipped
+
+        path = shipped("profile", "npz") if str(init) == "shipped" else os.path.expanduser(str(init))
+        if path is None or not os.path.isfile(path):
+            raise InvalidParameterError(f"profile: init weights not found ({init})")
+        with np.load(path) as d:
+            net_params = {k: d[k] for k in d.files if k not in ("temperature", "calib")}
+        with open(path, "rb") as fh:
+            init_card = f"{os.path.basename(path)}, sha256 {hashlib.sha256(fh.read()).hexdigest()[:16]}"
+        dil = tuple(int(v) for v in net_params["dilations"])
+        losses = []
+    else:
+        net_params, losses = fit(train_s, epochs=int(params["epochs"]), hidden=int(params["hidden"]), dilations=dil,
+                                 kernel=int(params["kernel"]), seed=request.seed, progress=request.progress,
+                                 val=val_s)
     temperature = fit_temperature(net_params, val_s)
     net_params["temperature"] = np.array(temperature)
     metrics = evaluate(net_params, val_s, temperature)
+    # Stacked confidence: fitted on the first validation seed's worlds, reported on the others.
+    from videosync.eval.metrics import auroc
+
+    X, y = _stack_features(net_params, val_s, temperature)
+    first = np.array(in_first, bool)
+    calib = fit_stack(X[first], y[first])
+    net_params["calib"] = calib
+    z = np.hstack([np.ones((len(X), 1)), X]) @ calib
+    stacked = 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+    held = ~first
+    metrics["stacked"] = {
+        "fitted_on": f"validation seed {val_seeds[0]} ({int(first.sum())} pairs)",
+        "reported_on": f"validation seeds {list(val_seeds[1:])} ({int(held.sum())} pairs)",
+        "coefficients": [round(float(v), 4) for v in calib],
+        "auroc_stacked": auroc(stacked[held], y[held]),
+        "auroc_lag_null": auroc(1.0 / (1.0 + np.exp(-X[held, 1])), y[held]),
+        "auroc_network_at_peak": auroc(1.0 / (1.0 + np.exp(-X[held, 0])), y[held]),
+        "errors_among_accepted_stacked": float((~y[held][stacked[held] >= 0.5]).mean())
+        if (stacked[held] >= 0.5).any() else None,
+        "accepted_stacked": float((stacked[held] >= 0.5).mean()),
+    }
     card = {
         "model": "profile",
         "command": request.command,
@@ -323,8 +398,10 @@ def train(request) -> dict:
                  "validation_seeds": list(params["val_seeds"]), "embedder": params["embedder"],
                  "train_pairs": len(train_s), "validation_pairs": len(val_s), "negatives_fraction": params["negatives"],
                  "note": "bench worlds are seeds 0-2; these seeds are disjoint from them"},
+        "init": init_card,
         "parameters": {"hidden": params["hidden"], "kernel": params["kernel"], "dilations": list(dil),
-                       "epochs": params["epochs"], "seed": request.seed, "channels": list(CHANNELS)},
+                       "epochs": None if init else params["epochs"], "seed": request.seed,
+                       "channels": list(CHANNELS)},
         "train_loss": [round(v, 4) for v in losses],
         "temperature": temperature,
         "validation": metrics,

@@ -21,7 +21,11 @@ usually are rather than what the videos share. This head reads what the hand-cra
   uses the network for the confidence and the "no overlap" probability;
   ``answer="network"`` answers at the network's own best lag. On the bench the network's
   own choice was less accurate than the peak while its confidence ranked answers better,
-  hence the default (BENCHMARKS.md, "Confidence" entry).
+  hence the default (BENCHMARKS.md, "Confidence" entry);
+* **stacked confidence** (weights with a ``calib`` array, ``answer="peak"``): the network's
+  confidence and ``lag``'s null-profile confidence combined by a logistic regression fitted on
+  held-out worlds (``videosync train profile``; ``init=`` refits it for existing weights),
+  since on the bench the network alone ranked answers worse than ``lag``'s null confidence.
 
 Inference is numpy only (weights are an ``.npz`` of plain arrays); training needs torch.
 Shipped weights (``videosync/weights/profile.npz``) are used unless ``weights=PATH``.
@@ -29,6 +33,7 @@ Shipped weights (``videosync/weights/profile.npz``) are used unless ``weights=PA
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -127,6 +132,18 @@ def window_probability(logits: np.ndarray, null: float, best: int, temperature: 
     return float(e[lo:hi].sum() / e.sum())
 
 
+def _logit(p: float) -> float:
+    p = float(np.clip(p, 1e-4, 1 - 1e-4))
+    return math.log(p / (1 - p))
+
+
+def stacked_confidence(calib: np.ndarray, network_conf: float, lag_conf: float) -> float:
+    """sigmoid(c0 + c1 · logit(network's confidence) + c2 · logit(lag's null confidence))."""
+    c = np.asarray(calib, np.float64)
+    z = float(c[0] + c[1] * _logit(network_conf) + c[2] * _logit(lag_conf))
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
 class ProfileHead(Predictor):
     name = "profile"
     summary = "learned 1-D network over the lag profiles: any range, sub-frame, calibrated confidence (numpy)"
@@ -187,6 +204,11 @@ class ProfileHead(Predictor):
             if not sim.channels_correspond:
                 frac = _refine_matched(sim, int(lags[best]), frac)
         conf = window_probability(logits, null, best, temperature)
+        extra = {}
+        if self.answer == "peak" and "calib" in self.params_:
+            lag_conf = LagPredictor().predict(sim, search).confidence  # the null-profile confidence
+            extra = {"network_confidence": conf, "lag_confidence": lag_conf}
+            conf = stacked_confidence(self.params_["calib"], conf, lag_conf)
         z = np.concatenate([logits, [null]]) / temperature
         z = np.exp(z - np.max(z))
         p_null = float(z[-1] / z.sum())
@@ -197,5 +219,5 @@ class ProfileHead(Predictor):
             scores=np.where(allowed, logits, np.nan),
             overlap_seconds=float(overlap[best] * step),
             details={"subframe_steps": frac, "p_no_overlap": p_null, "temperature": temperature,
-                     "candidates": int(allowed.sum())},
+                     "candidates": int(allowed.sum()), **extra},
         )
