@@ -279,3 +279,15 @@ def test_fused_answer_that_no_cue_gave_has_no_confidence(rng):
     est = fuse_profiles([a, b])
     assert abs(est.offset_seconds - 0.5) < 0.05
     assert est.details["agreeing_cues"] == [] and est.confidence == 0.0
+
+
+def test_an_answer_without_scores_or_confidence_is_no_evidence(rng):
+    """A predictor that found nothing (no scores, confidence 0, answer 0) must not vote for 0."""
+    lags = np.arange(-90, 91) / 30
+    v = _profile("visual", lags, [(1.2, 1.0), (-1.0, 0.97)], 0.1, 0.05, rng, noise=0.0)
+    nothing = CueProfile.from_estimate("geometry", OffsetEstimate(0.0, 0.0, details={"reason": "no geometry"}))
+    assert not nothing.usable
+    est = fuse_profiles([v, nothing])
+    assert est.offset_seconds == v.estimate.offset_seconds and est.details["fused_from"] == "visual"
+    bump = CueProfile.from_estimate("geometry", OffsetEstimate(-1.0, 0.4))  # an answer with confidence
+    assert bump.usable and abs(fuse_profiles([v, bump]).offset_seconds + 1.0) < 0.05

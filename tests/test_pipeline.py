@@ -106,3 +106,18 @@ def test_no_overlap_is_low_confidence(rig_factory):
     rig = rig_factory(n_cameras=2, offsets_seconds=(0.0, -8.0), fps=30.0, duration_seconds=4.0, seed=12)
     res = videosync.sync(rig.paths)
     assert res.videos[1].status == "low_confidence"
+
+
+def test_geometry_cue_fused_with_the_picture(rig_factory):
+    """`cues="visual,geometry"` runs the tracks + epilines cue beside the picture; where it finds
+    no background geometry (this flat 2-D rig) it has no vote, so the answer is the picture's
+    and the pair's cues say so."""
+    rig = rig_factory(n_cameras=2, offsets_seconds=(0.0, 0.7321), fps=(30.0, 25.0), duration_seconds=6.0,
+                      views="same", seed=1)
+    plain = videosync.sync(rig.paths)
+    fused = videosync.sync(rig.paths, cues="visual,geometry")
+    assert fused.videos[1].offset_seconds == pytest.approx(plain.videos[1].offset_seconds, abs=1e-9)
+    assert max(_frame_errors(fused, rig)) < FRAME_TOL
+    details = fused.pairs[0].estimate.details
+    assert details["cues"] == "visual+geometry" and details["cues_used"] == ["visual"]
+    assert details["geometry_usable"] is False

@@ -36,8 +36,14 @@ from videosync.errors import InvalidParameterError
 from videosync.predict.base import OffsetEstimate, SearchRange
 from videosync.predict.lag import _local_maxima, margin_confidence, parabolic_offset
 
-CUES = ("visual", "audio")
+CUES = ("visual", "audio", "pose", "geometry")
 """Cue names :func:`videosync.sync` accepts."""
+
+EXTRA_VISUAL_CUES = {"pose": ("pose", "lag"), "geometry": ("tracks", "epilines")}
+"""Picture cues besides ``visual`` (the user's embedder and predictor): cue → (embedder,
+predictor). ``pose``: MediaPipe body pose (needs the ``pose`` extra); ``geometry``: epipolar
+lines of moving points under the background's fundamental matrix (docs/geometric.md). A cue
+that finds nothing in a pair (no person, no background geometry) has no vote there."""
 
 
 def check_cues(cues: Sequence[str] | str) -> tuple[str, ...]:
@@ -90,10 +96,14 @@ class CueProfile:
     def from_estimate(cls, name: str, est: OffsetEstimate, sim=None, search: SearchRange | None = None) -> "CueProfile":
         """A cue profile from a predictor's answer: its scored lags, masked by the search
         range's overlap rule when the similarity matrix is given. A predictor that returns
-        no scores becomes a narrow bump at its answer."""
+        no scores becomes a narrow bump at its answer, or no evidence at all (not usable)
+        when its confidence is 0 (e.g. ``epilines`` finding no background geometry: its
+        "answer" 0 must not vote)."""
         if est.lags_seconds is None or est.scores is None or np.size(est.scores) < 3:
             step = sim.step_seconds if sim is not None else 1.0 / 30
             lags = est.offset_seconds + np.arange(-10, 11) * step
+            if not est.confidence > 0:  # no scores and no confidence: no evidence (e.g. no geometry found)
+                return cls(name, lags, np.full(lags.shape, np.nan), 0.0, est, step)
             return cls(name, lags, np.exp(-0.5 * ((lags - est.offset_seconds) / step) ** 2), est.confidence, est, step)
         lags = np.asarray(est.lags_seconds, np.float64)
         s = np.asarray(est.scores, np.float64).copy()
@@ -363,6 +373,11 @@ def measure_pairs(
     setups = {}
     if "visual" in cues:
         setups["visual"] = (visual_embedder, visual_predictor, metric)
+    for cue in cues:
+        if cue in EXTRA_VISUAL_CUES:
+            emb_name, pred_name = EXTRA_VISUAL_CUES[cue]
+            emb = EMBEDDERS.create(emb_name)
+            setups[cue] = (emb, PREDICTORS.create(pred_name), emb.default_metric)
     if "audio" in cues:
         emb = audio_embedder if audio_embedder is not None else EMBEDDERS.create("audio")
         pred = audio_predictor if audio_predictor is not None else PREDICTORS.create("lag")
@@ -371,7 +386,7 @@ def measure_pairs(
     for cue, (emb, _, _) in setups.items():
         out = []
         for p, info in zip(paths, infos):
-            if cue == "visual" and not getattr(info, "has_video", True):
+            if cue != "audio" and not getattr(info, "has_video", True):
                 out.append(None)  # a sound-only file: no picture to match
                 continue
             if cache is not None and (cue, p) in cache:

@@ -59,8 +59,11 @@ def sync(
         Two or more videos of the same event. Only ever read.
     embedder, predictor : str or plug-in instance
         Registry names (see ``videosync plugins``) or instances.
-    cues : sequence of {"visual", "audio"} or a comma-separated string
+    cues : sequence of {"visual", "audio", "pose", "geometry"} or a comma-separated string
         What to match on. ``("visual",)`` (default): the embedder and predictor above.
+        ``"pose"`` (MediaPipe pose + ``lag``) and ``"geometry"`` (``tracks`` + ``epilines``)
+        are further picture cues, fused like the sound (:data:`videosync.fusion.EXTRA_VISUAL_CUES`);
+        on the footage measured so far they did not add right pairs (docs/geometric.md).
         With ``"audio"``, the sound tracks are matched too (``audio`` embedder, ``lag``
         predictor) and the cues' lag profiles are fused per pair, weighted by their
         confidences, then refined on the raw audio by GCC-PHAT (:mod:`videosync.fusion`).

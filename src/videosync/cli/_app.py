@@ -86,8 +86,9 @@ def cli() -> None:
 @click.option("--pairs", default=None, metavar="0-1,0-2", help="Only these pairs (indices in the order given).")
 @click.option("--pairs-table", is_flag=True, help="Also print every pair.")
 @click.option("--drift", is_flag=True, help="Also fit each camera's clock rate (drift_ppm) from windows along the overlap.")
-@click.option("--cues", default="visual", show_default=True, metavar="visual,audio",
-              help="What to match on: visual (the embedder above), audio (the sound tracks), or both, fused per pair.")
+@click.option("--cues", default="visual", show_default=True, metavar="visual,audio,pose,geometry",
+              help="What to match on, fused per pair: visual (the embedder above), audio (the sound tracks), "
+                   "pose (MediaPipe body pose), geometry (epipolar lines of moving points).")
 @click.option("--solve", type=click.Choice(["peaks", "profiles"]), default="peaks", show_default=True,
               help="N-camera solve from each pair's answer, or from every pair's whole lag profile.")
 @click.option("-q", "--quiet", is_flag=True, help="No table, no progress bars.")
