@@ -14,7 +14,7 @@ capped by the cues that gave this answer themselves (``1 − Π(1 − confidence
 whose own offset is within half ``exclusion_seconds`` or 1.5 steps of it; none: 0). So one usable cue gives back exactly
 that cue's estimate, agreeing cues raise the confidence while disagreeing ones lower it, and
 cues that each found nothing cannot add up to a confident answer (averaging profiles shrinks
-their spread and sharpens the margin; on real footage, docs/geometric.md, it accepted 15
+their spread and sharpens the margin; on real footage, docs/geometric.md, it had accepted 15
 fused answers of which 13 were wrong).
 
 :func:`measure_pairs` is what :func:`videosync.sync` runs for ``cues=("visual", "audio")``:
