@@ -7,8 +7,10 @@ command runs them in order, intermediate files under ``--work``, the result at `
 (default: ``NAME.<ext>`` in the current folder, never the package's own file).
 
 ``--dry-run`` prints the steps without running them. Runs limited by wall time (``insyn``'s
-``minutes``) reproduce up to the machine's speed; ``sesyn`` repeats its shipped run exactly
-(``stop_step``, one torch thread).
+``minutes``) reproduce up to the machine's speed; ``sesyn`` repeats its shipped run's schedule
+(``stop_step``: the steps the time limit allowed it, one torch thread). Bit-identical weights
+are not checked here (that takes the full runs); the run cards hold each run's validation
+numbers to compare with.
 """
 
 from __future__ import annotations
