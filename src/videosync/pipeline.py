@@ -18,7 +18,8 @@ from videosync.errors import InvalidParameterError
 from videosync.fusion import check_cues, measure_pairs
 from videosync.io import VideoInfo, probe
 from videosync.longmatch import is_long, match_pair, rate_evidence, solve_rates
-from videosync.multiview import PairMeasurement, solve_offsets
+from videosync.multiview import PairMeasurement
+from videosync.multiview.solve import solve_robust
 from videosync.predict import PREDICTORS, Predictor, SearchRange
 from videosync.result import CameraResult, PairResult, SyncResult
 from videosync.similarity import SimilarityMatrix
@@ -160,7 +161,10 @@ def sync(
                     for _, _, e in measured]
         sol = solve_with_profiles(n, meas, profiles, reference=reference, tolerance_seconds=tol).solution
     else:
-        sol = solve_offsets(n, meas, reference=reference, tolerance_seconds=tol)
+        # Several starts (plain, consistency-checked spanning trees), the one explaining the most
+        # evidence kept: with many cameras, pairs that do not overlap but match a repeating
+        # scene can outnumber the right ones in a plain start.
+        sol = solve_robust(n, meas, reference=reference, tolerance_seconds=tol)
     ppm, ppm_known = solve_rates(
         n, [(i, j, fits[k].drift_ppm, rate_evidence(fits[k], min_confidence)) for k, (i, j, _) in enumerate(measured)
             if k in fits and rate_evidence(fits[k], min_confidence) > 0], reference=reference)

@@ -148,6 +148,94 @@ def solve_offsets(
     return Solution(x, resid, conf, connected, used, r)
 
 
+FOREST_ORDERS = ("product", "support", "confidence")
+
+
+def consistent_forest(n: int, pairs: list[PairMeasurement], *, floor: float = 0.05, cycle_tolerance: float = 0.3,
+                      can_join=None, order: str = "product") -> tuple[np.ndarray, np.ndarray]:
+    """Greedy spanning forest over ``n`` nodes, robust to confidently wrong pairs: a starting
+    guess for :func:`solve_offsets` (``initial_offsets_seconds``).
+
+    Pairs (confidence ≥ ``floor``; the most confident one per node pair) are taken in
+    ``order`` and join two trees when they connect different ones. The *triangle support* of a
+    pair is the confidence of the other two-pair paths between the same nodes that agree with
+    it within ``cycle_tolerance`` (each path counts its weaker pair). ``"product"``:
+    confidence × (1 + support), so a confident pair that nothing confirms waits for confirmed
+    ones, and so does a weak pair that many weak paths confirm (a scene that repeats itself
+    makes every pair of non-overlapping views agree on the same wrong offsets);
+    ``"support"``: support, then confidence; ``"confidence"``: confidence (a maximum spanning
+    tree). ``can_join(members_a, x_a, members_b, x_b_moved)``, if
+    given, may refuse a join (e.g. two clips of one camera would overlap). A minority of
+    wrong pairs that agree with each other (a scene that repeats itself) has less support
+    than the right pairs it contradicts, so it cannot steer the start the way a plain
+    least-squares start lets it. Returns (x with x_b − x_a ≈ offset for used pairs, tree id
+    per node).
+    """
+    if order not in FOREST_ORDERS:
+        raise ValueError(f"order must be one of {FOREST_ORDERS}")
+    nbr: dict[int, dict[int, tuple[float, float]]] = {i: {} for i in range(n)}
+    for e in pairs:
+        if e.confidence >= floor and e.confidence > nbr[e.a].get(e.b, (0.0, -1.0))[1]:
+            nbr[e.a][e.b] = (e.offset_seconds, e.confidence)
+            nbr[e.b][e.a] = (-e.offset_seconds, e.confidence)
+    ranked = []
+    for a in range(n):
+        for b, (v, c) in nbr[a].items():
+            if b < a:
+                continue
+            support = sum(min(c_ak, nbr[k][b][1]) for k, (v_ak, c_ak) in nbr[a].items()
+                          if k != b and b in nbr[k] and abs(v_ak + nbr[k][b][0] - v) < cycle_tolerance)
+            key = {"product": c * (1.0 + support), "support": support, "confidence": c}[order]
+            ranked.append((key, c, a, b, v))
+    ranked.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    x = np.zeros(n)
+    group = np.arange(n)
+    members = {i: [i] for i in range(n)}
+    for _, _, a, b, v in ranked:
+        ga, gb = group[a], group[b]
+        if ga == gb:
+            continue
+        moved = x[members[gb]] + (x[a] + v - x[b])
+        if can_join is not None and not can_join(members[ga], x[members[ga]], members[gb], moved):
+            continue
+        x[members[gb]] = moved
+        group[members[gb]] = ga
+        members[ga] += members.pop(gb)
+    return x, group
+
+
+def inlier_mass(sol: Solution, pairs: list[PairMeasurement], tolerance_seconds: float) -> float:
+    """How much evidence a solution explains (used to choose between starting points):
+    Σ log-odds of the confident pairs, log(c / (1 − c)) for c > 0.5 (c capped at 0.999),
+    each times 1 / (1 + (residual / tolerance)²). Log-odds, as for independent evidence: one
+    pair at 0.999 outweighs several at 0.7, so many middling pairs that agree on a wrong
+    configuration (a repeating scene) do not outvote a few certain ones."""
+    if not pairs:
+        return 0.0
+    c = np.clip(np.array([p.confidence for p in pairs], dtype=float), 0.5, 0.999)
+    w = np.log(c / (1.0 - c))
+    tol = np.array([tolerance_seconds if p.tolerance_seconds is None else p.tolerance_seconds for p in pairs])
+    return float(np.sum(w / (1.0 + (np.asarray(sol.pair_residual_seconds) / tol) ** 2)))
+
+
+def solve_robust(n_cameras: int, pairs: list[PairMeasurement], *, reference: int = 0,
+                 tolerance_seconds: float = 0.15, cycle_tolerance: float | None = None, **kwargs) -> Solution:
+    """:func:`solve_offsets` from several starts — the plain weighted least squares and a
+    :func:`consistent_forest` of each order — keeping the solution that explains the most
+    evidence (:func:`inlier_mass`). One start can be led astray by pairs that are wrong but
+    agree with each other (a repeating scene); the others then win."""
+    cyc = 2 * tolerance_seconds if cycle_tolerance is None else cycle_tolerance
+    best, best_mass = None, -1.0
+    starts = [None] + [consistent_forest(n_cameras, pairs, cycle_tolerance=cyc, order=o)[0] for o in FOREST_ORDERS]
+    for x0 in starts:
+        sol = solve_offsets(n_cameras, pairs, reference=reference, tolerance_seconds=tolerance_seconds,
+                            initial_offsets_seconds=x0, **kwargs)
+        mass = inlier_mass(sol, pairs, tolerance_seconds)
+        if mass > best_mass + 1e-9:
+            best, best_mass = sol, mass
+    return best
+
+
 def _weighted_solve(n, a, b, o, w, reference) -> np.ndarray:
     keep = w > 0
     free = [k for k in range(n) if k != reference]

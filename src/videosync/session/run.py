@@ -37,6 +37,7 @@ from videosync.errors import InvalidParameterError, VideoSyncError
 from videosync.fusion import check_cues, match_cues, resolve_refiner
 from videosync.longmatch import PairMatch, match_pair, rate_evidence, solve_rates
 from videosync.multiview import PairMeasurement, solve_offsets
+from videosync.multiview.solve import consistent_forest
 from videosync.predict import PREDICTORS, Predictor, SearchRange
 from videosync.session.metadata import ClipMetadata, clip_metadata, scan_shoot
 from videosync.session.model import SessionCamera, SessionClip, SessionResult
@@ -389,42 +390,10 @@ def _edges(pairs: list[_Pair], clips: list[_Clip], eps_ppm: np.ndarray) -> list[
 
 def _consistent_forest(clips: list[_Clip], edges: list[PairMeasurement], floor: float,
                        cycle_tolerance: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
-    """Greedy spanning forest over clips (x = −start), robust to confidently wrong pairs.
-
-    Pairs are taken by *triangle support* (the confidence of other two-pair paths between the
-    same clips that agree within ``cycle_tolerance``), then by confidence. A pair joins two groups
-    only if no two clips of one camera would then overlap. Returns (x, group id per clip): the
-    starting guess of the robust solve and the groups.
-    """
-    n = len(clips)
-    nbr: dict[int, dict[int, tuple[float, float]]] = {i: {} for i in range(n)}
-    for e in edges:
-        if e.confidence >= floor and e.confidence > nbr[e.a].get(e.b, (0.0, -1.0))[1]:
-            nbr[e.a][e.b] = (e.offset_seconds, e.confidence)
-            nbr[e.b][e.a] = (-e.offset_seconds, e.confidence)
-    ranked = []
-    for a in range(n):
-        for b, (v, c) in nbr[a].items():
-            if b < a:
-                continue
-            support = sum(min(c_ak, nbr[k][b][1]) for k, (v_ak, c_ak) in nbr[a].items()
-                          if k != b and b in nbr[k] and abs(v_ak + nbr[k][b][0] - v) < cycle_tolerance)
-            ranked.append((support, c, a, b, v))
-    ranked.sort(key=lambda r: (r[0], r[1]), reverse=True)
-    x = np.zeros(n)
-    group = np.arange(n)
-    members = {i: [i] for i in range(n)}
-    for _, _, a, b, v in ranked:
-        ga, gb = group[a], group[b]
-        if ga == gb:
-            continue
-        moved = x[members[gb]] + (x[a] + v - x[b])
-        if _would_overlap(clips, members[ga], x[members[ga]], members[gb], moved):
-            continue
-        x[members[gb]] = moved
-        group[members[gb]] = ga
-        members[ga] += members.pop(gb)
-    return x, group
+    """:func:`~videosync.multiview.solve.consistent_forest` over clips (x = −start): a pair
+    joins two groups only if no two clips of one camera would then overlap."""
+    return consistent_forest(len(clips), edges, floor=floor, cycle_tolerance=cycle_tolerance, order="support",
+                             can_join=lambda la, xa, lb, xb: not _would_overlap(clips, la, xa, lb, xb))
 
 
 def _would_overlap(clips, left, x_left, right, x_right, slack: float = 0.5) -> bool:
