@@ -135,7 +135,7 @@ def _heads(data_root, cache, progress):
     train_sims = [SimilarityMatrix(a, b) for _, _, a, b in train]
     train_steps = np.array([p.truth_seconds / sm.step_seconds for (p, _, _, _), sm in zip(train, train_sims)])
     heads = []
-    for name, params in (("logreg", {}), ("svr", {}), ("cnn", {"epochs": 15})):
+    for name, params in (("logreg", {}), ("svr", {}), ("mlp", {}), ("cnn", {"epochs": 15})):
         cls = PREDICTORS.get(name)
         if hasattr(cls, "is_available") and not cls.is_available():
             report.skipped.append(f"predictor {name}: optional dependency missing")
@@ -145,7 +145,10 @@ def _heads(data_root, cache, progress):
         t0 = time.perf_counter()
         heads.append((name, PREDICTORS.create(name, max_offset_frames=R, **params).fit(train_sims, train_steps)))
         report.predict_seconds[f"{name} (training)"] = time.perf_counter() - t0
-    heads += [(n, PREDICTORS.create(n)) for n in ("lag", "naive")]
+    from videosync.registry import _available
+
+    # our head with its shipped weights (trained on rendered worlds, not on caliscope)
+    heads += [(n, PREDICTORS.create(n)) for n in ("lag", "profile", "naive") if _available(PREDICTORS.get(n))]
     rng = np.random.default_rng(1)
     for cond, noise in (("equal crops", False), ("noise-substituted", True)):
         for p, s, a, b in test:
@@ -206,11 +209,14 @@ STANDARD: list[SuiteEntry] = [
         _caliscope,
     ),
     SuiteEntry(
-        "Learned heads: VideoSync's logreg, svr and cnn, trained in this run (caliscope, scene held out)",
+        "Learned heads: VideoSync's logreg, svr, mlp and cnn, trained in this run, and our profile head "
+        "(caliscope, scene held out)",
         "Trained on 300 equal-length crop pairs (5 s, ±12 frames) from two caliscope scenes (embedder motion, "
-        "the reference input: row softmax at temperature 1, zero-padded to 256×256, 25 classes; cnn: 15 epochs "
-        "at most, best held-out-pair weights kept), tested on 150 pairs of the third scene beside lag and naive, "
-        "with the noise-substitution rows.",
+        "the reference input: row softmax at temperature 1, zero-padded to 256×256, 25 classes; mlp: the "
+        "reference's 2048/1024/512 layers, sklearn adam with early stopping; cnn: 15 epochs at most, best "
+        "held-out-pair weights kept), tested on 150 pairs of the third scene beside lag, naive and our profile "
+        "head (its shipped weights, trained on rendered worlds only; it answers at lag's peak and gives its own "
+        "confidence), with the noise-substitution rows.",
         _heads,
     ),
     SuiteEntry(
