@@ -121,3 +121,30 @@ def test_geometry_cue_fused_with_the_picture(rig_factory):
     details = fused.pairs[0].estimate.details
     assert details["cues"] == "visual+geometry" and details["cues_used"] == ["visual"]
     assert details["geometry_usable"] is False
+
+
+def test_many_cameras_screen_pairs_before_the_null_confidence(rig_factory, monkeypatch):
+    """With many cameras every pair gets the cheap margin confidence first; only each camera's
+    most promising pairs get the null profiles, the rest stay out of the solve (confidence 0)."""
+    import videosync.pipeline as pipeline
+
+    rig = rig_factory(n_cameras=4, offsets_seconds=(0.0, 0.9, -0.6, 1.3), fps=30.0, duration_seconds=6.0,
+                      views="same", seed=4)
+    full = videosync.sync(rig.paths)
+    assert "screening" not in full.provenance
+    monkeypatch.setattr(pipeline, "SCREEN_MIN_CAMERAS", 4)
+    monkeypatch.setattr(pipeline, "SCREEN_PER_CAMERA", 1)
+    res = videosync.sync(rig.paths)
+    scr = res.provenance["screening"]
+    assert scr["pairs"] == 6 and 2 <= scr["pairs_confirmed"] < 6
+    out = [p for p in res.pairs if p.estimate.details.get("screened_out")]
+    kept = [p for p in res.pairs if not p.estimate.details.get("screened_out")]
+    assert len(out) == 6 - scr["pairs_confirmed"]
+    assert all(p.confidence == 0.0 and not p.used and p.estimate.details["margin_confidence"] >= 0 for p in out)
+    assert all("null_profiles" in p.estimate.details for p in kept)
+    # confirmed pairs carry the same answer and confidence as without screening
+    by = {(p.a, p.b): p for p in full.pairs}
+    for p in kept:
+        assert p.confidence == pytest.approx(by[(p.a, p.b)].confidence)
+    assert max(_frame_errors(res, rig)) < FRAME_TOL
+    assert pipeline.screen_pairs(3, [(0, 1, 0.9), (0, 2, 0.1), (1, 2, 0.5)], 1) == {0, 2}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
+from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 from videosync._validation import check_choice, check_number
@@ -21,6 +22,7 @@ from videosync.longmatch import is_long, match_pair, rate_evidence, solve_rates
 from videosync.multiview import PairMeasurement
 from videosync.multiview.solve import solve_robust
 from videosync.predict import PREDICTORS, Predictor, SearchRange
+from videosync.predict.lag import without_null
 from videosync.result import CameraResult, PairResult, SyncResult
 from videosync.similarity import SimilarityMatrix
 
@@ -30,6 +32,14 @@ ProgressFn = Callable[[str, str, float], None]
 DEFAULT_EMBEDDER = "motion"
 DEFAULT_PREDICTOR = "lag"
 DEFAULT_MIN_CONFIDENCE = 0.5
+
+SCREEN_MIN_CAMERAS = 12
+"""From this many cameras (all pairs measured, no drift), every pair is first matched with
+``lag``'s cheap margin confidence and only each camera's :data:`SCREEN_PER_CAMERA` most
+promising pairs get the null-profile confidence; the others are kept with confidence 0
+(``details["screened_out"]``), so they do not enter the solve. The null profiles cost ~5× the
+answer; with N cameras the pairs grow as N²."""
+SCREEN_PER_CAMERA = 6
 
 
 def sync(
@@ -73,7 +83,9 @@ def sync(
     reference : int
         Index of the reference video (offset 0).
     pairs : sequence of (i, j), optional
-        Which pairs to measure (default: all).
+        Which pairs to measure (default: all). With all pairs of :data:`SCREEN_MIN_CAMERAS`
+        or more cameras and ``lag``'s null confidence, pairs are screened first (see there;
+        ``provenance["screening"]``).
     metric : {"cosine", "neg_sqeuclidean"}, optional
         Similarity metric (default: the embedder's).
     temperature : float
@@ -131,6 +143,9 @@ def sync(
     measured: list[tuple[int, int, Any]] = []
     thumbnails = []
     fits = {}
+    screen = (visual_only and not drift and pairs is None and n >= SCREEN_MIN_CAMERAS
+              and without_null(pred_obj) is not pred_obj)
+    first = without_null(pred_obj) if screen else pred_obj
     for k, (i, j) in enumerate(pair_list if visual_only else ()):
         sim = SimilarityMatrix(
             embeddings[i], embeddings[j], metric=metric, step_seconds=step_seconds, temperature=temperature
@@ -140,11 +155,25 @@ def sync(
                            step_seconds=step_seconds, temperature=temperature)
             est, fits[k] = m.estimate, m
         else:
-            est = pred_obj.predict(sim, search)
+            est = first.predict(sim, search)
         measured.append((i, j, est))
         thumbnails.append(similarity_thumbnail(sim))  # ≤ 128 × 128, for review pages
         if progress:
             progress("match", f"{paths[i]} ~ {paths[j]}", (k + 1) / len(pair_list))
+    screened = None
+    if screen:
+        keep = screen_pairs(n, [(i, j, e.confidence) for i, j, e in measured], SCREEN_PER_CAMERA)
+        for k, (i, j, est) in enumerate(measured):
+            if k in fits:
+                continue
+            if k in keep:
+                sim = SimilarityMatrix(embeddings[i], embeddings[j], metric=metric, step_seconds=step_seconds,
+                                       temperature=temperature)
+                measured[k] = (i, j, pred_obj.predict(sim, search))
+            else:
+                measured[k] = (i, j, replace(est, confidence=0.0, details={
+                    **est.details, "screened_out": True, "margin_confidence": est.confidence}))
+        screened = {"per_camera": SCREEN_PER_CAMERA, "pairs_confirmed": len(keep), "pairs": len(measured)}
     if not visual_only:  # several cues: fused per pair (videosync.fusion)
         measured, thumbnails = measure_pairs(
             paths, infos, pair_list, cues, visual_embedder=emb_obj, visual_predictor=pred_obj, metric=metric,
@@ -210,12 +239,24 @@ def sync(
         },
         "min_confidence": min_confidence,
         "solve": solve,
+        **({"screening": screened} if screened else {}),
         **({"drift": {"fits": {f"{paths[i]} ~ {paths[j]}": fits[k].fit.to_dict() for k, (i, j, _) in
                                enumerate(measured) if k in fits and fits[k].fit is not None},
                       "rate_measured": {p: bool(ppm_known[c]) for c, p in enumerate(paths)}}} if fits else {}),
         "elapsed_seconds": round(time.perf_counter() - started, 3),
     }
     return SyncResult(tuple(cams), pair_results, reference, provenance)
+
+
+def screen_pairs(n: int, scored: Sequence[tuple[int, int, float]], per_camera: int) -> set[int]:
+    """Indices into ``scored`` (``(a, b, confidence)`` per pair) of each camera's
+    ``per_camera`` most confident pairs (their union)."""
+    keep: set[int] = set()
+    for cam in range(n):
+        mine = [k for k, (a, b, _) in enumerate(scored) if cam in (a, b)]
+        mine.sort(key=lambda k: scored[k][2], reverse=True)
+        keep.update(mine[:per_camera])
+    return keep
 
 
 def _pairs(n: int, pairs: Sequence[tuple[int, int]] | None) -> list[tuple[int, int]]:
