@@ -54,7 +54,7 @@ REAL_DESCRIPTION = (
     "`epipolar`: per candidate offset, a fundamental matrix fitted (MSAC) on the time-aligned correspondences "
     "of half the frames, scored by the median Sampson distance of the other half's fastest-moving points; "
     "people paired between views per frame. N-camera rows: each scene's three pairs solved jointly, each "
-    "pair then scored by the solved offsets: 'peaks' = the robust IRLS solve of the pairs' answers, "
+    "pair then scored by the solved offsets: 'peaks' = the robust IRLS solve of the pairs' answers (as `sync` runs it: several starts), "
     "'profiles' = the profile-aware solve (other peaks of a pair's profile may win by agreeing). "
     "`tracks` + `epilines` (no people needed): background SIFT matches between the views (ratio test, MAGSAC) "
     "give F, and each offset is scored by how close the epipolar lines of one view's moving KLT points pass to "
@@ -74,7 +74,8 @@ SYNTH_DESCRIPTION = (
 def _run(scenes: list[Scene], methods, progress: Progress) -> BenchReport:
     from videosync.embed import EMBEDDERS
     from videosync.io import probe
-    from videosync.multiview import PairMeasurement, solve_offsets
+    from videosync.multiview import PairMeasurement
+    from videosync.multiview.solve import solve_robust
     from videosync.multiview.profiles import solve_with_profiles
     from videosync.predict import PREDICTORS, SearchRange
     from videosync.similarity import SimilarityMatrix
@@ -122,7 +123,7 @@ def _run(scenes: list[Scene], methods, progress: Progress) -> BenchReport:
             if pred_name != "naive" and n >= 3:
                 tol = max(0.15, 1.5 / (s.fps or 10.0))
                 solved = {
-                    "N-camera (peaks)": solve_offsets(n, measured, tolerance_seconds=tol).offsets_seconds,
+                    "N-camera (peaks)": solve_robust(n, measured, tolerance_seconds=tol).offsets_seconds,
                     "N-camera (profiles)": solve_with_profiles(n, measured, profiles, tolerance_seconds=tol)
                     .solution.offsets_seconds,
                 }
