@@ -165,10 +165,10 @@ def consistent_forest(n: int, pairs: list[PairMeasurement], *, floor: float = 0.
     makes every pair of non-overlapping views agree on the same wrong offsets);
     ``"support"``: support, then confidence; ``"confidence"``: confidence (a maximum spanning
     tree). ``can_join(members_a, x_a, members_b, x_b_moved)``, if
-    given, may refuse a join (e.g. two clips of one camera would overlap). A minority of
-    wrong pairs that agree with each other (a scene that repeats itself) has less support
-    than the right pairs it contradicts, so it cannot steer the start the way a plain
-    least-squares start lets it. Returns (x with x_b − x_a ≈ offset for used pairs, tree id
+    given, may refuse a join (e.g. two clips of one camera would overlap). No single order is
+    safe from wrong pairs that agree with each other (on the repeating scene of
+    tests/test_solve.py "support" and "product" follow them, "confidence" does not):
+    :func:`solve_robust` tries each. Returns (x with x_b − x_a ≈ offset for used pairs, tree id
     per node).
     """
     if order not in FOREST_ORDERS:
