@@ -9,8 +9,9 @@ command runs them in order, intermediate files under ``--work``, the result at `
 ``--dry-run`` prints the steps without running them. Runs limited by wall time (``insyn``'s
 ``minutes``) reproduce up to the machine's speed; ``sesyn`` repeats its shipped run's schedule
 (``stop_step``: the steps the time limit allowed it, one torch thread). Bit-identical weights
-are not checked here (that takes the full runs); the run cards hold each run's validation
-numbers to compare with.
+are not checked by the tests (that takes the full runs); the run cards hold each run's
+validation numbers to compare with. Checked by hand: ``sesyn`` gave the shipped file bit for bit
+(all 129 arrays) in 11 min on this 2-core machine.
 """
 
 from __future__ import annotations
