@@ -423,6 +423,9 @@ def mediapipe_arrays(frames: Frames) -> tuple[np.ndarray, np.ndarray, np.ndarray
             detected)
 
 
+QUIET_FRAMES = 30
+
+
 def mediapipe_results(frames: Frames):
     """MediaPipe Pose in video (tracking) mode over ``frames``: yields ``(time, (height,
     width), result)`` per frame, where ``result.pose_landmarks`` (image, x and y as fractions
@@ -430,16 +433,21 @@ def mediapipe_results(frames: Frames):
     mp_pose = _pose_module()
     with _quiet_native_stderr():
         estimator = mp_pose.Pose(static_image_mode=False, model_complexity=1)
-    with estimator:
-        for k, (t, img) in enumerate(frames):
-            if img.ndim == 2:
-                img = np.repeat(img[..., None], 3, axis=2)
-            if k == 0:  # the graph starts on the first frame and logs from C++
-                with _quiet_native_stderr():
-                    res = estimator.process(np.ascontiguousarray(img))
-            else:
+    # The graph starts on the first frames and logs from C++ (TFLite's "Created ... delegate"),
+    # sometimes a few frames in: stderr stays quiet for the first QUIET_FRAMES frames.
+    quiet = contextlib.ExitStack()
+    quiet.enter_context(_quiet_native_stderr())
+    try:
+        with estimator:
+            for k, (t, img) in enumerate(frames):
+                if k == QUIET_FRAMES:
+                    quiet.close()
+                if img.ndim == 2:
+                    img = np.repeat(img[..., None], 3, axis=2)
                 res = estimator.process(np.ascontiguousarray(img))
-            yield t, img.shape[:2], res
+                yield t, img.shape[:2], res
+    finally:
+        quiet.close()
 
 
 @contextlib.contextmanager
