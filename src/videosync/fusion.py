@@ -11,8 +11,8 @@ left out. The fused profile's peak, its sub-step position and its confidence are
 way the ``lag`` predictor reads one profile (peak margin over the best other local maximum
 farther than ``exclusion_seconds``, in standard deviations, :func:`~videosync.predict.lag.margin_confidence`),
 capped by the cues that gave this answer themselves (``1 − Π(1 − confidence)`` over the cues
-whose own offset is within half ``exclusion_seconds`` or 1.5 steps of it; none: 0). So one usable cue gives back exactly
-that cue's estimate, agreeing cues raise the confidence while disagreeing ones lower it, and
+whose own offset is within half ``exclusion_seconds`` or 1.5 steps of it; none: 0). So one
+usable cue gives back exactly that cue's estimate, agreeing cues raise the confidence while disagreeing ones lower it, and
 cues that each found nothing cannot add up to a confident answer (averaging profiles shrinks
 their spread and sharpens the margin; on real footage, docs/geometric.md, it had accepted 15
 fused answers of which 13 were wrong).

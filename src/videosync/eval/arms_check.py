@@ -28,7 +28,7 @@ import numpy as np
 
 def joint_errors(scenes, tracks) -> list[dict]:
     """One row per video (see the module docstring)."""
-    from videosync.eval.sides_check import oracle_labels, projected_truth
+    from videosync.eval.sides_check import oracle_labels, projected_truth, torso_lengths
 
     rows = []
     for s in scenes:
@@ -38,7 +38,7 @@ def joint_errors(scenes, tracks) -> list[dict]:
             tr = truth[cam][0]
             o = oracle_labels(tracks[path], tr)
             seen = o.present[:, 5] & o.present[:, 11]
-            torso = np.linalg.norm(0.5 * (tr[:, 5] + tr[:, 6]) - 0.5 * (tr[:, 11] + tr[:, 12]), axis=1)
+            torso = torso_lengths(tr)
             err = (np.linalg.norm(o.points - tr, axis=-1) / torso[:, None])[seen]
             rows.append({"video": f"{s.name} {cam}", "frames": int(seen.sum()), "torso_px": float(np.median(torso)),
                          "core": float(np.median(err[:, [5, 6, 11, 12]])), "arms": float(np.median(err[:, 7:11])),
@@ -51,6 +51,7 @@ def training_torso_px(n_views: int = 40, seeds=(100, 101)) -> np.ndarray:
     """Median torso length (px) of each of ``n_views`` random training views (the trainer's
     skeletons and random cameras, no augmentation), to compare with the renders' people."""
     from videosync.embed import sesyn_train as st
+    from videosync.eval.sides_check import torso_lengths
 
     bank = st.make_bank([("human", s) for s in seeds], seconds=10)
     rng = np.random.default_rng(0)
@@ -59,7 +60,7 @@ def training_torso_px(n_views: int = 40, seeds=(100, 101)) -> np.ndarray:
         i = k % len(bank.people)
         cam = st.random_cameras(rng, 1, bank.centre[i], bank.radius[i])[0]
         p = st.synth_view(bank.people[i], cam, 1.0, 6.0, rng, None).points
-        out.append(np.median(np.linalg.norm(0.5 * (p[:, 5] + p[:, 6]) - 0.5 * (p[:, 11] + p[:, 12]), axis=1)))
+        out.append(np.median(torso_lengths(p)))
     return np.array(out)
 
 

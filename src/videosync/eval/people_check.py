@@ -54,6 +54,8 @@ def link_people(times, detections, *, max_cost: float = 0.6, max_gap_seconds: fl
     a :class:`PoseTrack` over all T frames, present only where it was seen."""
     from scipy.optimize import linear_sum_assignment
 
+    from videosync.eval.sides_check import torso_lengths
+
     t = np.asarray(times, float)
     n = len(t)
     pts, seen, last = [], [], []
@@ -65,7 +67,7 @@ def link_people(times, detections, *, max_cost: float = 0.6, max_gap_seconds: fl
             cost = np.empty((len(active), len(found)))
             for a, i in enumerate(active):
                 prev = pts[i][last[i]]
-                torso = max(float(np.linalg.norm(0.5 * (prev[5] + prev[6]) - 0.5 * (prev[11] + prev[12]))), 1.0)
+                torso = max(float(torso_lengths(prev)), 1.0)
                 for b, d in enumerate(found):
                     cost[a, b] = np.median(np.linalg.norm(d - prev, axis=1)) / torso
             for a, b in zip(*linear_sum_assignment(cost)):

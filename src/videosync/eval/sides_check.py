@@ -52,6 +52,12 @@ def projected_truth(folder: str, kind: str, seed: int) -> dict[str, np.ndarray]:
     return out
 
 
+def torso_lengths(points: np.ndarray) -> np.ndarray:
+    """Shoulder-centre to hip-centre distance of COCO keypoints (..., 17, 2) → (...)."""
+    p = np.asarray(points, dtype=np.float64)
+    return np.linalg.norm(0.5 * (p[..., 5, :] + p[..., 6, :]) - 0.5 * (p[..., 11, :] + p[..., 12, :]), axis=-1)
+
+
 def _group_costs(points: np.ndarray, truth: np.ndarray, joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     same = np.linalg.norm(points[:, joints] - truth[:, joints], axis=-1).sum(1)
     swap = np.linalg.norm(points[:, joints] - truth[:, _SWAP[joints]], axis=-1).sum(1)
@@ -62,7 +68,7 @@ def swapped_frames(track: PoseTrack, truth: np.ndarray, joints, margin: float = 
     """(swapped, decided): bool per frame with a person; see the module docstring."""
     seen = track.present[:, 5] & track.present[:, 11]
     p, tr = track.points[seen], truth[seen]
-    torso = np.linalg.norm(0.5 * (tr[:, 5] + tr[:, 6]) - 0.5 * (tr[:, 11] + tr[:, 12]), axis=1)
+    torso = torso_lengths(tr)
     same, swap = _group_costs(p, tr, np.asarray(joints))
     return swap + margin * torso < same, np.abs(swap - same) > margin * torso
 

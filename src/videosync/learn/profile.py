@@ -278,15 +278,13 @@ def evaluate(params, samples: list[Sample], temperature: float) -> dict:
     }
 
 
-def _stack_features(params, samples: list[Sample], temperature: float):
-    """(X (n, 2): logit of the network's confidence at lag's peak, logit of lag's null
-    confidence; y: lag's peak within one step of the truth, negatives False)."""
-    from videosync.predict.profile import _logit
-
-    X = np.array([[_logit(window_probability(*forward(params, s.x, s.allowed), s.lag_pred, temperature)),
-                   _logit(s.lag_conf)] for s in samples])
+def _stack_inputs(params, samples: list[Sample], temperature: float):
+    """(P (n, 2): the network's confidence at lag's peak and lag's null confidence; y: lag's
+    peak within one step of the truth, negatives False)."""
+    P = np.array([[window_probability(*forward(params, s.x, s.allowed), s.lag_pred, temperature), s.lag_conf]
+                  for s in samples])
     y = np.array([s.target >= 0 and abs(s.lags[s.lag_pred] - s.truth_steps) <= 1.0 for s in samples])
-    return X, y
+    return P, y
 
 
 def fit_stack(X: np.ndarray, y: np.ndarray, *, l2: float = 1e-3, iterations: int = 50) -> np.ndarray:
@@ -372,20 +370,21 @@ def train(request) -> dict:
     # Stacked confidence: fitted on the first validation seed's worlds, reported on the others.
     from videosync.eval.metrics import auroc
 
-    X, y = _stack_features(net_params, val_s, temperature)
+    from videosync.predict.profile import _logit, stacked_confidence
+
+    P, y = _stack_inputs(net_params, val_s, temperature)
     first = np.array(in_first, bool)
-    calib = fit_stack(X[first], y[first])
+    calib = fit_stack(np.vectorize(_logit)(P[first]), y[first])
     net_params["calib"] = calib
-    z = np.hstack([np.ones((len(X), 1)), X]) @ calib
-    stacked = 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+    stacked = np.array([stacked_confidence(calib, pn, pl) for pn, pl in P])  # as the head computes it
     held = ~first
     metrics["stacked"] = {
         "fitted_on": f"validation seed {val_seeds[0]} ({int(first.sum())} pairs)",
         "reported_on": f"validation seeds {list(val_seeds[1:])} ({int(held.sum())} pairs)",
         "coefficients": [round(float(v), 4) for v in calib],
         "auroc_stacked": auroc(stacked[held], y[held]),
-        "auroc_lag_null": auroc(1.0 / (1.0 + np.exp(-X[held, 1])), y[held]),
-        "auroc_network_at_peak": auroc(1.0 / (1.0 + np.exp(-X[held, 0])), y[held]),
+        "auroc_lag_null": auroc(np.clip(P[held, 1], 1e-4, 1 - 1e-4), y[held]),  # as the stack sees them
+        "auroc_network_at_peak": auroc(np.clip(P[held, 0], 1e-4, 1 - 1e-4), y[held]),
         "errors_among_accepted_stacked": float((~y[held][stacked[held] >= 0.5]).mean())
         if (stacked[held] >= 0.5).any() else None,
         "accepted_stacked": float((stacked[held] >= 0.5).mean()),

@@ -173,21 +173,31 @@ def consistent_forest(n: int, pairs: list[PairMeasurement], *, floor: float = 0.
     """
     if order not in FOREST_ORDERS:
         raise ValueError(f"order must be one of {FOREST_ORDERS}")
+    return _grow_forest(n, _forest_candidates(n, pairs, floor, cycle_tolerance), order, can_join)
+
+
+def _forest_candidates(n, pairs, floor, cycle_tolerance) -> list[tuple[float, float, int, int, float]]:
+    """(triangle support, confidence, a, b, offset) per node pair (see :func:`consistent_forest`)."""
     nbr: dict[int, dict[int, tuple[float, float]]] = {i: {} for i in range(n)}
     for e in pairs:
         if e.confidence >= floor and e.confidence > nbr[e.a].get(e.b, (0.0, -1.0))[1]:
             nbr[e.a][e.b] = (e.offset_seconds, e.confidence)
             nbr[e.b][e.a] = (-e.offset_seconds, e.confidence)
-    ranked = []
+    out = []
     for a in range(n):
         for b, (v, c) in nbr[a].items():
             if b < a:
                 continue
             support = sum(min(c_ak, nbr[k][b][1]) for k, (v_ak, c_ak) in nbr[a].items()
                           if k != b and b in nbr[k] and abs(v_ak + nbr[k][b][0] - v) < cycle_tolerance)
-            key = {"product": c * (1.0 + support), "support": support, "confidence": c}[order]
-            ranked.append((key, c, a, b, v))
-    ranked.sort(key=lambda r: (r[0], r[1]), reverse=True)
+            out.append((support, c, a, b, v))
+    return out
+
+
+def _grow_forest(n, candidates, order, can_join) -> tuple[np.ndarray, np.ndarray]:
+    key = {"product": lambda r: (r[1] * (1.0 + r[0]), r[1]), "support": lambda r: (r[0], r[1]),
+           "confidence": lambda r: (r[1], r[1])}[order]
+    ranked = sorted(candidates, key=key, reverse=True)
     x = np.zeros(n)
     group = np.arange(n)
     members = {i: [i] for i in range(n)}
@@ -226,7 +236,8 @@ def solve_robust(n_cameras: int, pairs: list[PairMeasurement], *, reference: int
     agree with each other (a repeating scene); the others then win."""
     cyc = 2 * tolerance_seconds if cycle_tolerance is None else cycle_tolerance
     best, best_mass = None, -1.0
-    starts = [None] + [consistent_forest(n_cameras, pairs, cycle_tolerance=cyc, order=o)[0] for o in FOREST_ORDERS]
+    candidates = _forest_candidates(n_cameras, pairs, 0.05, cyc)  # the triangle supports, once
+    starts = [None] + [_grow_forest(n_cameras, candidates, o, None)[0] for o in FOREST_ORDERS]
     for x0 in starts:
         sol = solve_offsets(n_cameras, pairs, reference=reference, tolerance_seconds=tolerance_seconds,
                             initial_offsets_seconds=x0, **kwargs)

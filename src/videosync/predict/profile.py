@@ -193,8 +193,12 @@ class ProfileHead(Predictor):
                                   details={"reason": "fewer than 3 candidate lags satisfy the overlap rule"})
         logits, null = forward(self.params_, x, allowed)
         temperature = self.temperature or float(self.params_.get("temperature", 1.0))
+        stacked = self.answer == "peak" and "calib" in self.params_
+        lag_est = None
         if self.answer == "peak":  # where `lag` answers; the network says how likely that is right
-            offset_steps = LagPredictor(confidence="margin").predict(sim, search).offset_seconds / step
+            # with the stack, lag's null confidence is needed too: one call gives both
+            lag_est = LagPredictor(confidence="null" if stacked else "margin").predict(sim, search)
+            offset_steps = lag_est.offset_seconds / step
             best = int(np.argmin(np.where(allowed, np.abs(lags - offset_steps), np.inf)))
             frac = offset_steps - lags[best]
         else:
@@ -205,8 +209,8 @@ class ProfileHead(Predictor):
                 frac = _refine_matched(sim, int(lags[best]), frac)
         conf = window_probability(logits, null, best, temperature)
         extra = {}
-        if self.answer == "peak" and "calib" in self.params_:
-            lag_conf = LagPredictor().predict(sim, search).confidence  # the null-profile confidence
+        if stacked:
+            lag_conf = lag_est.confidence
             extra = {"network_confidence": conf, "lag_confidence": lag_conf}
             conf = stacked_confidence(self.params_["calib"], conf, lag_conf)
         z = np.concatenate([logits, [null]]) / temperature
