@@ -160,6 +160,7 @@ def make_rig(
     noise: float = 0.01,
     static: Sequence[bool] | bool = False,
     views: str = "different",
+    handheld: Sequence[bool] | bool = False,
 ) -> Rig:
     """Render and write a rig; returns the paths and the exact truth.
 
@@ -167,7 +168,9 @@ def make_rig(
     frozen world (a hard-but-valid input: there is nothing to sync on). ``views="same"``
     puts every camera at the reference's viewpoint (co-located cameras: only gain, noise,
     frame rate and timing differ); ``"different"`` gives each its own zoom, rotation,
-    shift and mirroring.
+    shift and mirroring. ``handheld`` cameras move while filming: their view pans and
+    shakes smoothly (a drift of up to ±0.15 and a tremor of ±0.01 world units, i.e. several
+    per cent of the picture per second), so the whole picture moves with the camera.
     """
     if views not in ("same", "different"):
         raise ValueError("views must be 'same' or 'different'")
@@ -179,6 +182,7 @@ def make_rig(
     dur_l = [float(duration_seconds)] * n if np.isscalar(duration_seconds) else list(duration_seconds)
     vfr_l = [bool(vfr)] * n if isinstance(vfr, bool) else list(vfr)
     static_l = [bool(static)] * n if isinstance(static, bool) else list(static)
+    hand_l = [bool(handheld)] * n if isinstance(handheld, bool) else list(handheld)
     os.makedirs(out_dir, exist_ok=True)
     world = World(seed)
     rng = np.random.default_rng(seed + 1)
@@ -189,10 +193,18 @@ def make_rig(
         times = frame_times(dur_l[k], fps_l[k], vfr=vfr_l[k], rng=rng)
         cam_rng = np.random.default_rng(seed * 1000 + k)
 
-        def frames(times=times, x=x, y=y, gain=gain, k=k, cam_rng=cam_rng):
+        hand = np.random.default_rng(seed * 1000 + 500 + k).uniform(0, 2 * np.pi, size=(2, 2)) if hand_l[k] else None
+
+        def frames(times=times, x=x, y=y, gain=gain, k=k, cam_rng=cam_rng, hand=hand):
+            bg = None if hand is not None else world.background(x, y)
             for tau in times:
                 wt = 0.0 if static_l[k] else tau - offsets[k]
-                img = world.render(wt, x, y) * gain + cam_rng.normal(0, noise, size=x.shape + (3,))
+                xs, ys = x, y
+                if hand is not None:  # pan (0.15 at 0.12 Hz) plus tremor (0.01 at 2.3 Hz), per axis
+                    xs = x + 0.15 * np.sin(2 * np.pi * 0.12 * tau + hand[0, 0]) + 0.01 * np.sin(2 * np.pi * 2.3 * tau + hand[0, 1])
+                    ys = y + 0.15 * np.sin(2 * np.pi * 0.09 * tau + hand[1, 0]) + 0.01 * np.sin(2 * np.pi * 2.3 * tau + hand[1, 1])
+                img = world.render(wt, xs, ys, None if hand is not None else bg) * gain
+                img = img + cam_rng.normal(0, noise, size=x.shape + (3,))
                 yield (np.clip(img, 0, 1) * 255).astype(np.uint8)
 
         path = os.path.join(os.fspath(out_dir), f"cam{k}.mp4")
@@ -206,7 +218,8 @@ def make_rig(
         "fps": {f"cam{k}": fps_l[k] for k in range(n)},
         "variable_frame_rate": {f"cam{k}": vfr_l[k] for k in range(n)},
         "synthetic": True,
-        "generator": {"name": "videosync.testing.make_rig", "seed": seed, "size": list(size), "views": views},
+        "generator": {"name": "videosync.testing.make_rig", "seed": seed, "size": list(size), "views": views,
+                      "handheld": hand_l},
     }
     truth_path = os.path.join(os.fspath(out_dir), "truth.json")
     with open(truth_path, "w") as f:
