@@ -19,14 +19,16 @@ motion — a homography fitted with RANSAC to KLT-tracked corners (OpenCV) — a
 average the residual difference over the pixels both frames cover. ``"auto"`` (default)
 decides online, so a camera may be still for a while and hand-held later: compensated while
 the warp removes a good part of the frame difference (the median ratio of compensated to
-plain difference over the last 3 s is at most ``moving_ratio``, 0.8: the camera's own
-motion dominates the picture), otherwise the plain difference. The first 10 frame pairs are
-checked one by one and decide where the video starts; after that a still camera is checked
-every second, a moving one on every frame. A camera that never moves gives exactly the rows
+plain difference over the last 15 checks is at most ``moving_ratio``, 0.8: the camera's own
+motion dominates the picture; once moving, until the warp stops removing anything, ratio
+above 1), otherwise the plain difference. The first 10 frame pairs are checked one by one
+and decide where the video starts; after that a still camera is checked once a second (on
+every frame while its last check looked moving), a moving one on every frame. A camera that never moves gives exactly the rows
 of ``"off"`` (warping a still view only adds interpolation noise, and where people fill the
 picture the "camera motion" fitted is theirs). ``"on"`` / ``"off"`` force it. The homography fit
-costs 0.9–2 ms per frame at 160 px, so a still camera's occasional check adds a few per cent
-to decoding and a moving camera's compensation about as much again as decoding 720p.
+costs 0.9–2 ms per frame at 160 px: the once-a-second check of a still camera added 5–15 % to
+embedding 4 × 4 min of 720p (a noisy measurement on a shared machine), and a moving camera's
+compensation costs about as much again as decoding 720p.
 
 A cell in one camera sees a different part of the scene than the same cell in another,
 so the embedding says its channels do not correspond (``channels_correspond=False``):
@@ -112,16 +114,20 @@ class _MotionSwitch:
 
     ``"on"``: every pair, compensated. ``"off"``: never. ``"auto"``: the first ``warmup``
     pairs are all checked and :func:`camera_moves` on them decides how the video starts (their
-    rows are settled by :meth:`finish`); then a still camera is checked every
-    ``probe_seconds``, a moving one on every pair, and the decision follows the checks of the
-    last ``window_seconds``."""
+    rows are settled by :meth:`finish`). After that a still camera is checked every
+    ``probe_seconds`` — and on every pair while its last check looked moving — a moving one
+    on every pair, and the decision follows the median of the last ``window`` checks: a still
+    camera becomes moving when it is at most ``moving_ratio``, a moving one still again only
+    when it exceeds ``release_ratio`` (1: the warp no longer removes anything), so the slow
+    phases of a pan do not flip it back and forth."""
 
     def __init__(self, mode: str, moving_ratio: float, *, warmup: int = 10, probe_seconds: float = 1.0,
-                 window_seconds: float = 3.0) -> None:
-        self.mode, self.moving_ratio = mode, moving_ratio
-        self.warmup, self.probe, self.window = warmup, probe_seconds, window_seconds
+                 window: int = 15, release_ratio: float = 1.0) -> None:
+        self.mode, self.moving_ratio, self.release_ratio = mode, moving_ratio, max(release_ratio, moving_ratio)
+        self.warmup, self.probe, self.window = warmup, probe_seconds, window
         self.moving = mode == "on"
-        self.recent: list[tuple[float, float]] = []
+        self.suspicious = False
+        self.recent: list[float] = []
         self.last_check = -np.inf
         self.comp: dict[int, np.ndarray] = {}
         self.warm: dict[int, np.ndarray] = {}
@@ -130,25 +136,23 @@ class _MotionSwitch:
     def wants_check(self, i: int, t: float) -> bool:
         if self.mode != "auto":
             return self.mode == "on"
-        return i < self.warmup or self.moving or t - self.last_check >= self.probe
+        return i < self.warmup or self.moving or self.suspicious or t - self.last_check >= self.probe
 
     def update(self, i: int, t: float, ratio: float, row: np.ndarray) -> None:
         self.last_check = t
         if self.mode == "on":
             self.comp[i] = row
             return
-        self.recent = [(tt, r) for tt, r in self.recent if tt > t - self.window] + [(t, ratio)]
+        self.recent = (self.recent + [ratio])[-self.window:]
+        self.suspicious = ratio <= self.moving_ratio
         if i < self.warmup:
             self.warm[i] = row
             if i == self.warmup - 1:
-                self.moving = self.warm_moving = self._decide()
+                self.moving = self.warm_moving = camera_moves(self.recent, self.moving_ratio)
             return
-        self.moving = self._decide()
+        self.moving = camera_moves(self.recent, self.release_ratio if self.moving else self.moving_ratio)
         if self.moving:
             self.comp[i] = row
-
-    def _decide(self) -> bool:
-        return camera_moves([r for _, r in self.recent], self.moving_ratio)
 
     def row(self, i: int, plain: np.ndarray) -> np.ndarray:
         return self.comp.pop(i, plain)
@@ -159,7 +163,7 @@ class _MotionSwitch:
             return rows
         n = min(self.warmup, len(rows))
         if n < self.warmup:  # a video shorter than the warm-up: decided on all of it
-            self.warm_moving = self._decide()
+            self.warm_moving = camera_moves(self.recent, self.moving_ratio)
         if self.warm_moving:
             rows = [self.warm.get(i, r) for i, r in enumerate(rows[:n])] + list(rows[n:])
         return rows

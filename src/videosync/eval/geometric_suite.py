@@ -33,6 +33,7 @@ _METHODS_REAL = [
     ("landmarks", "landmarks", {}, "epipolar", "epipolar", {}),
     ("tracks", "tracks", {}, "epilines", "epilines", {}),
     ("motion", "motion", {}, "lag", "lag", {}),
+    ("motion (compensate=on)", "motion", {"compensate": "on"}, "lag", "lag", {}),
     ("motion", "motion", {}, "naive", "naive", {}),
 ]
 _METHODS_SYNTH = [
@@ -42,6 +43,7 @@ _METHODS_SYNTH = [
     ("tracks (0.25 s key frames)", "tracks", {"key_seconds": 0.25}, "epilines (per key-frame pair)", "epilines",
      {"geometry": "moving"}),
     ("motion", "motion", {}, "lag", "lag", {}),
+    ("motion (compensate=on)", "motion", {"compensate": "on"}, "lag", "lag", {}),
     ("motion", "motion", {}, "naive", "naive", {}),
 ]
 # worlds without people: no landmark rows

@@ -16,7 +16,7 @@ from typing import Callable
 
 from videosync.eval import audio_suite, fractional_pose
 from videosync.eval import session_suite
-from videosync.eval import geometric_suite
+from videosync.eval import geometric_suite, handheld_suite
 from videosync.eval.benchmark import BenchReport, markdown, run_cropped, run_pairwise
 from videosync.eval.sesyn_suite import SESYN_DESCRIPTION, SESYN_TITLE, sesyn_entry
 
@@ -201,6 +201,7 @@ STANDARD: list[SuiteEntry] = [
     SuiteEntry(geometric_suite.REAL_TITLE, geometric_suite.REAL_DESCRIPTION, geometric_suite.run_real, per_pair=True),
     SuiteEntry(geometric_suite.SYNTH_TITLE, geometric_suite.SYNTH_DESCRIPTION, geometric_suite.run_synthetic,
                fractional=True, per_pair=True),
+    SuiteEntry(handheld_suite.TITLE, handheld_suite.DESCRIPTION, handheld_suite.entry, fractional=True),
     SuiteEntry(
         "Real footage: caliscope (equal-length crops with injected offsets, integrity rows)",
         "3 scenes × 4 webcams at 6 fps with per-frame capture times; 200 pairs of 5 s crops, offsets uniform in "
