@@ -133,3 +133,19 @@ def test_compensate_parameter_is_checked():
         MotionEmbedder(compensate="sometimes")
     with pytest.raises(InvalidParameterError):
         MotionEmbedder(moving_ratio=-1)
+
+
+def test_sync_reports_which_cameras_were_compensated(handheld_rig):
+    import videosync
+    from videosync.cli._render import camera_notes
+
+    result = videosync.sync(list(handheld_rig.paths))
+    shares = {p: d["camera_motion"]["compensated_share"] for p, d in result.provenance["embeddings"].items()}
+    static, *handheld = handheld_rig.paths
+    assert shares[static] == 0.0
+    assert all(shares[p] >= 0.9 for p in handheld), shares
+    notes = camera_notes(result)
+    assert len(notes) == 2 and all("moving camera" in n for n in notes)
+    # the details survive cropping (as the benches crop embeddings)
+    emb = MotionEmbedder().embed_video(handheld[0])
+    assert emb.crop(1.0, 3.0).details == emb.details

@@ -239,6 +239,8 @@ def sync(
         },
         "min_confidence": min_confidence,
         "solve": solve,
+        **({"embeddings": {paths[c]: e.details for c, e in enumerate(embeddings) if e.details}}
+           if any(e.details for e in embeddings) else {}),
         **({"screening": screened} if screened else {}),
         **({"drift": {"fits": {f"{paths[i]} ~ {paths[j]}": fits[k].fit.to_dict() for k, (i, j, _) in
                                enumerate(measured) if k in fits and fits[k].fit is not None},

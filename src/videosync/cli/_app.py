@@ -95,7 +95,8 @@ def cli() -> None:
 def sync(videos, output, embedder, predictor, embed_arg, predict_arg, reference, max_offset, min_overlap,
          metric, temperature, min_confidence, pairs, pairs_table, drift, cues, solve, quiet):
     """Find every video's offset relative to the reference (default: the first)."""
-    from videosync.cli._render import err_console, pairs_table as ptable, progress_reporter, result_table
+    from videosync.cli._render import (camera_notes, err_console, pairs_table as ptable, progress_reporter,
+                                       result_table)
     from videosync.export import write_result
     from videosync.pipeline import DEFAULT_MIN_CONFIDENCE, sync as run_sync
 
@@ -124,6 +125,8 @@ def sync(videos, output, embedder, predictor, embed_arg, predict_arg, reference,
         click.echo(result.to_json())
     if not quiet:
         err_console.print(result_table(result))
+        for note in camera_notes(result):
+            err_console.print(note)
         if pairs_table:
             err_console.print(ptable(result))
         if drift:

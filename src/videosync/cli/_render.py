@@ -45,6 +45,19 @@ def result_table(result, truth_seconds: list[float] | None = None) -> Table:
     return t
 
 
+def camera_notes(result) -> list[str]:
+    """One line per video whose embedder reported something about it as a whole (e.g. a
+    moving camera whose own motion ``motion`` took out)."""
+    notes = []
+    for path, details in (result.provenance.get("embeddings") or {}).items():
+        cm = details.get("camera_motion") or {}
+        share = cm.get("compensated_share", 0.0)
+        if share > 0:
+            notes.append(f"{os.path.basename(path)}: moving camera, its own motion taken out on "
+                         f"{100 * share:.0f} % of frames")
+    return notes
+
+
 def pairs_table(result) -> Table:
     t = Table(title="pairs (offset of b with a as reference)", title_justify="left")
     for c in ("a", "b", "offset s", "confidence", "used"):

@@ -35,6 +35,9 @@ class Embedding:
     channels_correspond: bool = True
     """True when column d means the same thing in every camera (e.g. a joint angle); False
     when it depends on the viewpoint (e.g. a grid cell), so columns must be matched."""
+    details: dict | None = None
+    """What the embedder found about the video as a whole, for people (JSON-able; e.g. the
+    ``motion`` embedder's ``camera_motion``: how much of the video it compensated)."""
 
     def __post_init__(self) -> None:
         t = np.asarray(self.times_seconds, dtype=np.float64)
@@ -75,11 +78,12 @@ class Embedding:
             self.features[keep],
             None if self.valid is None else self.valid[keep],
             self.channels_correspond,
+            self.details,
         )
 
     def with_features(self, features: np.ndarray) -> "Embedding":
         """The same times and validity with other features (e.g. noise for the null test)."""
-        return Embedding(self.times_seconds, features, self.valid, self.channels_correspond)
+        return Embedding(self.times_seconds, features, self.valid, self.channels_correspond, self.details)
 
     def __repr__(self) -> str:
         span = (

@@ -91,13 +91,18 @@ class MotionEmbedder(Embedder):
                 times.append(t_mid)
             prev, prev_img, prev_t = cur, img, t
         rows = switch.finish(rows)
+        details = None
+        if self.compensate != "off" and rows:
+            details = {"camera_motion": {"compensate": self.compensate, "checks": switch.checks,
+                                         "compensated_share": round(switch.compensated / len(rows), 3)}}
         x = np.array(rows, dtype=np.float64)
         eps = 0.05 * float(np.median(x)) + 1e-6 if x.size else 1e-6
         valid = None
         keys = getattr(frames, "key_frames", None)
         if keys is not None and len(keys) == len(rows) + 1 and np.mean(keys) < 0.5:
             valid = ~np.asarray(keys[1:], dtype=bool)  # row r spans frames r and r + 1
-        return Embedding(np.array(times), np.log(x + eps), valid=valid, channels_correspond=(levels == [1]))
+        return Embedding(np.array(times), np.log(x + eps), valid=valid, channels_correspond=(levels == [1]),
+                         details=details)
 
 
 def camera_moves(residual_ratios, moving_ratio: float = 0.8) -> bool:
@@ -132,6 +137,9 @@ class _MotionSwitch:
         self.comp: dict[int, np.ndarray] = {}
         self.warm: dict[int, np.ndarray] = {}
         self.warm_moving = False
+        self.checks = 0
+        self.compensated = 0
+        """How many pairs were checked / kept compensated (for the embedding's details)."""
 
     def wants_check(self, i: int, t: float) -> bool:
         if self.mode != "auto":
@@ -140,6 +148,7 @@ class _MotionSwitch:
 
     def update(self, i: int, t: float, ratio: float, row: np.ndarray) -> None:
         self.last_check = t
+        self.checks += 1
         if self.mode == "on":
             self.comp[i] = row
             return
@@ -155,7 +164,11 @@ class _MotionSwitch:
             self.comp[i] = row
 
     def row(self, i: int, plain: np.ndarray) -> np.ndarray:
-        return self.comp.pop(i, plain)
+        row = self.comp.pop(i, None)
+        if row is None:
+            return plain
+        self.compensated += 1
+        return row
 
     def finish(self, rows: list) -> list:
         """The rows with the warm-up settled: compensated if the video started moving."""
@@ -166,6 +179,7 @@ class _MotionSwitch:
             self.warm_moving = camera_moves(self.recent, self.moving_ratio)
         if self.warm_moving:
             rows = [self.warm.get(i, r) for i, r in enumerate(rows[:n])] + list(rows[n:])
+            self.compensated += n
         return rows
 
 
