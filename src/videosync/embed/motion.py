@@ -22,13 +22,13 @@ the warp removes a good part of the frame difference (the median ratio of compen
 plain difference over the last 15 checks is at most ``moving_ratio``, 0.8: the camera's own
 motion dominates the picture; once moving, until the warp stops removing anything, ratio
 above 1), otherwise the plain difference. The first 10 frame pairs are checked one by one
-and decide where the video starts; after that a still camera is checked once a second (on
+and decide where the video starts; after that a still camera is checked every 2 s (on
 every frame while its last check looked moving), a moving one on every frame. A camera that never moves gives exactly the rows
 of ``"off"`` (warping a still view only adds interpolation noise, and where people fill the
 picture the "camera motion" fitted is theirs). ``"on"`` / ``"off"`` force it. The homography fit
-costs 0.9–2 ms per frame at 160 px: the once-a-second check of a still camera added 5–15 % to
-embedding 4 × 4 min of 720p (a noisy measurement on a shared machine), and a moving camera's
-compensation costs about as much again as decoding 720p.
+costs 1–4 ms per frame pair at 160 px (CPU of all OpenCV threads): checking a still camera once a
+second added 11 % to embedding a 4-min 720p file (8.4 → 9.3 s CPU, best of 3), hence every 2 s;
+a moving camera's compensation costs about as much again as decoding 720p.
 
 A cell in one camera sees a different part of the scene than the same cell in another,
 so the embedding says its channels do not correspond (``channels_correspond=False``):
@@ -126,7 +126,7 @@ class _MotionSwitch:
     when it exceeds ``release_ratio`` (1: the warp no longer removes anything), so the slow
     phases of a pan do not flip it back and forth."""
 
-    def __init__(self, mode: str, moving_ratio: float, *, warmup: int = 10, probe_seconds: float = 1.0,
+    def __init__(self, mode: str, moving_ratio: float, *, warmup: int = 10, probe_seconds: float = 2.0,
                  window: int = 15, release_ratio: float = 1.0) -> None:
         self.mode, self.moving_ratio, self.release_ratio = mode, moving_ratio, max(release_ratio, moving_ratio)
         self.warmup, self.probe, self.window = warmup, probe_seconds, window
