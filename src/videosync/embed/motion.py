@@ -23,8 +23,8 @@ plain difference over the last 15 checks is at most ``moving_ratio``, 0.8: the c
 motion dominates the picture; once moving, until the warp stops removing anything, ratio
 above 1), otherwise the plain difference. The first 10 frame pairs are checked one by one
 and decide where the video starts; after that a still camera is checked every 2 s (on
-every frame while its last check looked moving), a moving one on every frame. A camera that never moves gives exactly the rows
-of ``"off"`` (warping a still view only adds interpolation noise, and where people fill the
+every frame while its last check looked moving), a moving one on every frame. A camera that
+never moves gives exactly the rows of ``"off"`` (warping a still view only adds interpolation noise, and where people fill the
 picture the "camera motion" fitted is theirs). ``"on"`` / ``"off"`` force it. The homography fit
 costs 1–4 ms per frame pair at 160 px (CPU of all OpenCV threads): checking a still camera once a
 second added 11 % to embedding a 4-min 720p file (8.4 → 9.3 s CPU, best of 3), hence every 2 s;
