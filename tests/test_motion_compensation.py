@@ -90,7 +90,8 @@ def test_switch_follows_a_camera_that_starts_moving():
     first = int(np.argmax(rows == 1.0))
     assert 200 <= first <= 200 + 40 + 15  # the next 2-s check, then within the 15-check window
     assert rows[first:].all()
-    assert len([i for i in checked if 10 <= i < 200]) <= 5  # one check every 2 s while still
+    # while still: every 0.25 s at first, then every 5 % of the time elapsed (≈ 0.5 s at 10 s)
+    assert len([i for i in checked if 10 <= i < 200]) <= 40
 
 
 def _schedule(ratio_at, n=400, rate=20):
@@ -114,6 +115,21 @@ def test_switch_ignores_a_stray_check_and_holds_through_a_slow_phase():
     # ... and becomes still when the warp stops helping (ratio above 1)
     rows = _schedule(lambda i: 1.3 if i >= 200 else 0.4)
     assert rows[:200].all() and not rows[230:].any()
+
+
+def test_switch_checks_a_long_still_video_every_2_s():
+    from videosync.embed.motion import _MotionSwitch
+
+    sw = _MotionSwitch("auto", 0.8)
+    checked = []
+    for i in range(30 * 600):  # 10 min at 30 pairs per second
+        t = i / 30
+        if sw.wants_check(i, t):
+            checked.append(t)
+            sw.update(i, t, 1.2, np.array([1.0]))
+    late = np.diff([t for t in checked if t >= 60])
+    # warm-up 10, 0.25 s to 5 s: 20, 5 % of elapsed to 40 s: ~42, then every 2 s: 280
+    assert late.min() >= 2.0 - 1e-9 and len(checked) <= 10 + 20 + 45 + 281
 
 
 def test_switch_warm_up_settles_a_moving_start():

@@ -22,13 +22,14 @@ the warp removes a good part of the frame difference (the median ratio of compen
 plain difference over the last 15 checks is at most ``moving_ratio``, 0.8: the camera's own
 motion dominates the picture; once moving, until the warp stops removing anything, ratio
 above 1), otherwise the plain difference. The first 10 frame pairs are checked one by one
-and decide where the video starts; after that a still camera is checked every 2 s (on
-every frame while its last check looked moving), a moving one on every frame. A camera that
-never moves gives exactly the rows of ``"off"`` (warping a still view only adds interpolation noise, and where people fill the
-picture the "camera motion" fitted is theirs). ``"on"`` / ``"off"`` force it. The homography fit
-costs 1–4 ms per frame pair at 160 px (CPU of all OpenCV threads): checking a still camera once a
-second added 11 % to embedding a 4-min 720p file (8.4 → 9.3 s CPU, best of 3), hence every 2 s;
-a moving camera's compensation costs about as much again as decoding 720p.
+and decide where the video starts; after that a still camera is checked every 0.25 s at
+first, less often as the video goes on, every 2 s from 40 s (and on every frame while its
+last check looked moving), a moving one on every frame. A camera that never moves gives
+exactly the rows of ``"off"`` (warping a still view only adds interpolation noise, and where
+people fill the picture the "camera motion" fitted is theirs). ``"on"`` / ``"off"`` force it. The homography fit
+costs 1–4 ms per frame pair at 160 px (CPU of all OpenCV threads). A still 4-min 720p file
+gets 166 checks: 8.2 → 9.2 s CPU to embed (best of 3; once a second throughout it was 8.4 →
+9.3 s); a moving camera's compensation costs about as much again as decoding 720p.
 
 A cell in one camera sees a different part of the scene than the same cell in another,
 so the embedding says its channels do not correspond (``channels_correspond=False``):
@@ -119,8 +120,9 @@ class _MotionSwitch:
 
     ``"on"``: every pair, compensated. ``"off"``: never. ``"auto"``: the first ``warmup``
     pairs are all checked and :func:`camera_moves` on them decides how the video starts (their
-    rows are settled by :meth:`finish`). After that a still camera is checked every
-    ``probe_seconds`` — and on every pair while its last check looked moving — a moving one
+    rows are settled by :meth:`finish`). After that a still camera is checked every 5 % of the
+    time elapsed, at least every 0.25 s and at most every ``probe_seconds`` — and on every
+    pair while its last check looked moving — a moving one
     on every pair, and the decision follows the median of the last ``window`` checks: a still
     camera becomes moving when it is at most ``moving_ratio``, a moving one still again only
     when it exceeds ``release_ratio`` (1: the warp no longer removes anything), so the slow
@@ -134,6 +136,7 @@ class _MotionSwitch:
         self.suspicious = False
         self.recent: list[float] = []
         self.last_check = -np.inf
+        self.t0: float | None = None
         self.comp: dict[int, np.ndarray] = {}
         self.warm: dict[int, np.ndarray] = {}
         self.warm_moving = False
@@ -142,9 +145,14 @@ class _MotionSwitch:
         """How many pairs were checked / kept compensated (for the embedding's details)."""
 
     def wants_check(self, i: int, t: float) -> bool:
+        if self.t0 is None:
+            self.t0 = t
         if self.mode != "auto":
             return self.mode == "on"
-        return i < self.warmup or self.moving or self.suspicious or t - self.last_check >= self.probe
+        # a still camera: often near the start (short clips need an early switch), then every
+        # ``probe`` seconds (long footage pays little): 5 % of the time elapsed, within [0.25 s, probe]
+        every = min(self.probe, max(0.25, 0.05 * (t - self.t0)))
+        return i < self.warmup or self.moving or self.suspicious or t - self.last_check >= every
 
     def update(self, i: int, t: float, ratio: float, row: np.ndarray) -> None:
         self.last_check = t
