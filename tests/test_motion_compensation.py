@@ -165,3 +165,9 @@ def test_sync_reports_which_cameras_were_compensated(handheld_rig):
     # the details survive cropping (as the benches crop embeddings)
     emb = MotionEmbedder().embed_video(handheld[0])
     assert emb.crop(1.0, 3.0).details == emb.details
+
+
+def test_frames_that_are_not_8_bit_are_accepted(rng):
+    frames = [(k / 30, rng.random((60, 80)) * 255) for k in range(20)]  # float64 grey frames
+    for mode in ("on", "auto", "off"):
+        assert MotionEmbedder(compensate=mode).embed_frames(frames, None).features.shape == (19, 21)

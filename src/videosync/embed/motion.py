@@ -26,10 +26,12 @@ and decide where the video starts; after that a still camera is checked every 0.
 first, less often as the video goes on, every 2 s from 40 s (and on every frame while its
 last check looked moving), a moving one on every frame. A camera that never moves gives
 exactly the rows of ``"off"`` (warping a still view only adds interpolation noise, and where
-people fill the picture the "camera motion" fitted is theirs). ``"on"`` / ``"off"`` force it. The homography fit
-costs 1–4 ms per frame pair at 160 px (CPU of all OpenCV threads). A still 4-min 720p file
-gets 166 checks: 8.2 → 9.2 s CPU to embed (best of 3; once a second throughout it was 8.4 →
-9.3 s); a moving camera's compensation costs about as much again as decoding 720p.
+people fill the picture the "camera motion" fitted is theirs). ``"on"`` / ``"off"`` force it.
+The homography fit costs 1–4 ms per frame pair at 160 px (CPU of all OpenCV threads). A still
+4-min 720p file gets 166 checks: 8.2 → 9.2 s CPU to embed (best of 3; once a second
+throughout it was 8.4 → 9.3 s); a moving camera's compensation costs about as much again as
+decoding 720p. ``Embedding.details["camera_motion"]`` says how many frame pairs were checked
+and what share of them was compensated (``sync`` passes it on in its provenance).
 
 A cell in one camera sees a different part of the scene than the same cell in another,
 so the embedding says its channels do not correspond (``channels_correspond=False``):
@@ -79,6 +81,8 @@ class MotionEmbedder(Embedder):
         plan = None
         for t, img in frames:
             cur = img.astype(np.float32) * (1.0 / 255.0)
+            if img.dtype != np.uint8:  # OpenCV's corner tracking wants 8-bit frames
+                img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
             if prev is not None:
                 d = np.abs(cur - prev)
                 if plan is None or plan[0] != d.shape:
@@ -122,8 +126,8 @@ class _MotionSwitch:
     pairs are all checked and :func:`camera_moves` on them decides how the video starts (their
     rows are settled by :meth:`finish`). After that a still camera is checked every 5 % of the
     time elapsed, at least every 0.25 s and at most every ``probe_seconds`` — and on every
-    pair while its last check looked moving — a moving one
-    on every pair, and the decision follows the median of the last ``window`` checks: a still
+    pair while its last check looked moving — a moving one on every pair, and the decision
+    follows the median of the last ``window`` checks: a still
     camera becomes moving when it is at most ``moving_ratio``, a moving one still again only
     when it exceeds ``release_ratio`` (1: the warp no longer removes anything), so the slow
     phases of a pan do not flip it back and forth."""
