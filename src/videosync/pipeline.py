@@ -227,6 +227,7 @@ def sync(
     )
     from videosync import __version__
 
+    embed_details = {paths[c]: e.details for c, e in enumerate(embeddings) if e.details}
     provenance = {
         "videosync_version": __version__,
         "embedder": {"name": emb_obj.name, "params": _jsonable(emb_obj.get_params())},
@@ -239,8 +240,7 @@ def sync(
         },
         "min_confidence": min_confidence,
         "solve": solve,
-        **({"embeddings": {paths[c]: e.details for c, e in enumerate(embeddings) if e.details}}
-           if any(e.details for e in embeddings) else {}),
+        **({"embeddings": embed_details} if embed_details else {}),
         **({"screening": screened} if screened else {}),
         **({"drift": {"fits": {f"{paths[i]} ~ {paths[j]}": fits[k].fit.to_dict() for k, (i, j, _) in
                                enumerate(measured) if k in fits and fits[k].fit is not None},

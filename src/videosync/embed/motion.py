@@ -89,10 +89,11 @@ class MotionEmbedder(Embedder):
                     plan = (d.shape, _cell_plan(d.shape, levels))
                 i = len(times)
                 t_mid = 0.5 * (t + prev_t)
+                plain = _cell_means(d, plan[1])
                 if switch.wants_check(i, t_mid):
-                    row, ratio = _compensated_cells(prev_img, img, prev, cur, d, plan[1])
+                    row, ratio = _compensated_cells(prev_img, img, prev, cur, d, plain, plan[1])
                     switch.update(i, t_mid, ratio, row)
-                rows.append(switch.row(i, _cell_means(d, plan[1])))
+                rows.append(switch.row(i, plain))
                 times.append(t_mid)
             prev, prev_img, prev_t = cur, img, t
         rows = switch.finish(rows)
@@ -220,24 +221,24 @@ def camera_homography(prev_u8: np.ndarray, cur_u8: np.ndarray) -> np.ndarray | N
     return H
 
 
-def _compensated_cells(prev_u8, cur_u8, prev, cur, plain, plan) -> tuple[np.ndarray, float]:
+def _compensated_cells(prev_u8, cur_u8, prev, cur, plain, plain_cells, plan) -> tuple[np.ndarray, float]:
     """Cell means of ``|cur − prev warped by the camera's motion|`` over the pixels both
-    frames cover (cells under 5 % covered keep the ``plain`` difference), and the ratio of
-    the compensated to the plain difference over the covered pixels (1 and the plain
-    difference when no motion could be estimated)."""
+    frames cover (cells under 5 % covered keep ``plain_cells``, the cell means of the plain
+    difference ``plain``), and the ratio of the compensated to the plain difference over the
+    covered pixels (1 and the plain cells when no motion could be estimated)."""
     import cv2
 
     h, w = cur.shape
     H = camera_homography(prev_u8, cur_u8)
     if H is None:
-        return _cell_means(plain, plan), 1.0
+        return plain_cells, 1.0
     warped = cv2.warpPerspective(prev, H, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                  borderValue=np.nan)
     d = np.abs(cur - warped)
     covered = np.isfinite(d)
     d[~covered] = 0.0
     cover = _cell_means(covered.astype(np.float32), plan)
-    row = np.where(cover > 0.05, _cell_means(d, plan) / np.maximum(cover, 1e-6), _cell_means(plain, plan))
+    row = np.where(cover > 0.05, _cell_means(d, plan) / np.maximum(cover, 1e-6), plain_cells)
     n = int(covered.sum())
     base = float(plain[covered].sum()) if n else 0.0
     ratio = float(d.sum()) / base if n and base > 0 else 1.0

@@ -203,7 +203,7 @@ def make_rig(
                 if hand is not None:  # pan (0.15 at 0.12 Hz) plus tremor (0.01 at 2.3 Hz), per axis
                     xs = x + 0.15 * np.sin(2 * np.pi * 0.12 * tau + hand[0, 0]) + 0.01 * np.sin(2 * np.pi * 2.3 * tau + hand[0, 1])
                     ys = y + 0.15 * np.sin(2 * np.pi * 0.09 * tau + hand[1, 0]) + 0.01 * np.sin(2 * np.pi * 2.3 * tau + hand[1, 1])
-                img = world.render(wt, xs, ys, None if hand is not None else bg) * gain
+                img = world.render(wt, xs, ys, bg) * gain
                 img = img + cam_rng.normal(0, noise, size=x.shape + (3,))
                 yield (np.clip(img, 0, 1) * 255).astype(np.uint8)
 
