@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from videosync.cli import main
@@ -170,3 +171,20 @@ def test_cli_session(shoot, tmp_path, capsys):
     assert main(["session", str(empty)]) == 1
     err = capsys.readouterr().err
     assert "no camera folder" in err and len(err.strip().splitlines()) == 1
+
+
+def test_session_forest_keeps_the_order_that_explains_most_evidence():
+    """A scene that repeats: pairs of far-apart clips agree on the repetition. The session's
+    spanning forest tries each order and keeps the placement that explains the most evidence."""
+    from test_solve import _repeating_scene
+
+    from videosync.multiview.solve import consistent_forest
+    from videosync.session.run import _Clip, _consistent_forest
+
+    truth, pairs = _repeating_scene()
+    clips = [_Clip(camera=i, path=f"c{i}.mp4", duration=30.0) for i in range(20)]
+    led, _ = consistent_forest(20, pairs, floor=0.25, cycle_tolerance=0.3, order="support")
+    assert np.max(np.abs((led - led[0]) - truth)) > 10  # the order used alone before follows the repetition
+    x, group = _consistent_forest(clips, pairs, 0.25)
+    assert len(set(group)) == 1
+    assert np.max(np.abs((x - x[0]) - truth)) < 0.05

@@ -391,9 +391,32 @@ def _edges(pairs: list[_Pair], clips: list[_Clip], eps_ppm: np.ndarray) -> list[
 def _consistent_forest(clips: list[_Clip], edges: list[PairMeasurement], floor: float,
                        cycle_tolerance: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
     """:func:`~videosync.multiview.solve.consistent_forest` over clips (x = −start): a pair
-    joins two groups only if no two clips of one camera would then overlap."""
-    return consistent_forest(len(clips), edges, floor=floor, cycle_tolerance=cycle_tolerance, order="support",
-                             can_join=lambda la, xa, lb, xb: not _would_overlap(clips, la, xa, lb, xb))
+    joins two groups only if no two clips of one camera would then overlap. Each order of the
+    forest is grown ("support" first) and the one whose placement explains the most evidence
+    is kept (:func:`_forest_mass`): a scene that repeats gives pairs that agree on a wrong
+    placement, and one order alone can follow them (tests/test_session.py)."""
+    best, best_mass = None, -np.inf
+    for order in ("support", "product", "confidence"):
+        x, group = consistent_forest(len(clips), edges, floor=floor, cycle_tolerance=cycle_tolerance, order=order,
+                                     can_join=lambda la, xa, lb, xb: not _would_overlap(clips, la, xa, lb, xb))
+        mass = _forest_mass(x, group, edges, floor)
+        if mass > best_mass + 1e-9:
+            best, best_mass = (x, group), mass
+    return best
+
+
+def _forest_mass(x: np.ndarray, group: np.ndarray, edges: list[PairMeasurement], floor: float) -> float:
+    """Evidence a forest's placement explains: Σ log-odds of the pairs (confidence ≥ ``floor``,
+    capped at 0.999) within one group, each times 1 / (1 + (residual / tolerance)²), as
+    :func:`~videosync.multiview.solve.inlier_mass`; pairs between groups explain nothing."""
+    mass = 0.0
+    for e in edges:
+        if e.confidence < floor or group[e.a] != group[e.b]:
+            continue
+        c = min(max(e.confidence, 0.5 + 1e-6), 0.999)
+        tol = e.tolerance_seconds or 0.15
+        mass += np.log(c / (1.0 - c)) / (1.0 + ((x[e.b] - x[e.a] - e.offset_seconds) / tol) ** 2)
+    return float(mass)
 
 
 def _would_overlap(clips, left, x_left, right, x_right, slack: float = 0.5) -> bool:
