@@ -72,5 +72,6 @@ def test_orders_parameter_forms_and_errors():
         with pytest.raises(InvalidParameterError):
             LagPredictor(orders=bad)
     g = Grid(np.zeros((5, 1), np.float32), np.ones(5, bool), 0, 0.1)
-    with pytest.raises(InvalidParameterError):
-        matched_lag_profile(g, g, orders=(2,))
+    for bad in ((2,), ("x",), 1):
+        with pytest.raises(InvalidParameterError):
+            matched_lag_profile(g, g, orders=bad)

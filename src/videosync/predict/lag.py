@@ -221,8 +221,8 @@ def _check_orders(orders) -> tuple[int, ...]:
 
 class LagPredictor(Predictor):
     name = "lag"
-    summary = ("score every lag (diagonal mean or matched-channel significance), sub-frame peak, confidence "
-               "against null profiles (b reversed and shifted)")
+    summary = ("score every lag (diagonal mean, or matched-channel significance of the features and their "
+               "change), sub-frame peak, confidence against null profiles (b reversed and shifted)")
 
     def __init__(self, *, mode: str = "auto", subframe: str = "parabola", exclusion_seconds: float = 0.2,
                  confidence: str = "null", null_profiles: int = NULL_PROFILES, orders=(0, 1)) -> None:

@@ -58,9 +58,12 @@ def matched_lag_profile(ga: Grid, gb: Grid, *, orders: tuple[int, ...] = (0,), e
     ``orders``: 0 scores the channels as they are, 1 their change from row to row; with
     several, ``significance`` is Σ z / √k over them and ``correlation`` their mean r (the
     overlap is that of order 0)."""
-    orders = tuple(dict.fromkeys(int(o) for o in orders))
+    try:
+        orders = tuple(dict.fromkeys(int(o) for o in orders))
+    except (TypeError, ValueError):
+        orders = ()
     if not orders or any(o not in (0, 1) for o in orders):
-        raise InvalidParameterError(f"matched_lag_profile: orders must be 0 and/or 1, got {orders}")
+        raise InvalidParameterError(f"matched_lag_profile: orders must be 0 and/or 1, got {orders!r}")
     if orders != (0,):
         parts = [_matched(ga, gb, eps) if o == 0 else _matched(difference_grid(ga), difference_grid(gb), eps)
                  for o in orders]
