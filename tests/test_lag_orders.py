@@ -72,6 +72,7 @@ def test_orders_parameter_forms_and_errors():
         with pytest.raises(InvalidParameterError):
             LagPredictor(orders=bad)
     g = Grid(np.zeros((5, 1), np.float32), np.ones(5, bool), 0, 0.1)
-    for bad in ((2,), ("x",), 1):
+    for bad in ((2,), ("x",), (0, "y"), 3):
         with pytest.raises(InvalidParameterError):
             matched_lag_profile(g, g, orders=bad)
+    assert matched_lag_profile(g, g, orders=1).lags_steps.size  # the forms LagPredictor takes

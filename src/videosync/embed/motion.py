@@ -196,28 +196,39 @@ class _MotionSwitch:
         return rows
 
 
-def camera_homography(prev_u8: np.ndarray, cur_u8: np.ndarray) -> np.ndarray | None:
+def camera_homography(prev_u8: np.ndarray, cur_u8: np.ndarray, *, corners: int = 200,
+                      min_distance: float | None = None, ransac_px: float | None = None, lk: dict | None = None,
+                      max_jump: float | None = 0.5) -> np.ndarray | None:
     """The camera's motion between two grey frames: a homography mapping ``prev`` onto
     ``cur``, fitted with RANSAC to corners tracked by pyramidal Lucas-Kanade (OpenCV).
-    None when too few corners are tracked or the fit is implausible (a jump of over half the
-    image), i.e. when the frames give no usable estimate."""
+
+    ``corners`` strongest corners at least ``min_distance`` px apart (default: width / 40),
+    RANSAC threshold ``ransac_px`` (default: width / 200), ``lk`` passed to
+    ``cv2.calcOpticalFlowPyrLK``. None when too few corners are tracked, when OpenCV finds the
+    points degenerate, or when the fit is implausible (the image centre moves more than
+    ``max_jump`` of the width; None: no such check), i.e. when the frames give no usable
+    estimate. Also the `tracks` embedder's camera motion."""
     import cv2
 
     h, w = cur_u8.shape
-    p0 = cv2.goodFeaturesToTrack(prev_u8, 200, 0.01, max(3, w // 40))
+    p0 = cv2.goodFeaturesToTrack(prev_u8, corners, 0.01, max(3, w // 40) if min_distance is None else min_distance)
     if p0 is None or len(p0) < 8:
         return None
-    p1, st, _ = cv2.calcOpticalFlowPyrLK(prev_u8, cur_u8, p0, None)
+    p1, st, _ = cv2.calcOpticalFlowPyrLK(prev_u8, cur_u8, p0, None, **(lk or {}))
     ok = st.ravel() == 1
     if ok.sum() < 8:
         return None
-    H, _ = cv2.findHomography(p0[ok], p1[ok], cv2.RANSAC, max(1.0, w / 200))
+    try:
+        H, _ = cv2.findHomography(p0[ok], p1[ok], cv2.RANSAC, max(1.0, w / 200) if ransac_px is None else ransac_px)
+    except cv2.error:  # degenerate point sets can trip OpenCV's assertions
+        return None
     if H is None or not np.all(np.isfinite(H)):
         return None
-    c = np.array([w / 2, h / 2, 1.0])
-    m = H @ c
-    if abs(m[2]) < 1e-6 or np.hypot(*(m[:2] / m[2] - c[:2])) > w / 2:
-        return None
+    if max_jump is not None:
+        c = np.array([w / 2, h / 2, 1.0])
+        m = H @ c
+        if abs(m[2]) < 1e-6 or np.hypot(*(m[:2] / m[2] - c[:2])) > max_jump * w:
+            return None
     return H
 
 

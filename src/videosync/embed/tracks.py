@@ -43,6 +43,7 @@ import numpy as np
 from videosync._validation import check_choice, check_number
 from videosync.embed._cache import cache_file, load_arrays, save_arrays
 from videosync.embed.base import Embedder, Embedding, Frames, ProgressCallback
+from videosync.embed.motion import camera_homography
 from videosync.errors import InvalidParameterError, ShapeError
 from videosync.io import VideoInfo
 
@@ -226,18 +227,10 @@ class TracksEmbedder(Embedder):
             thr = self.min_motion * side
             moving_mask = np.zeros_like(g)
             if prev is not None:
-                H = np.eye(3)
-                bgp = cv2.goodFeaturesToTrack(prev, 300, 0.01, max(4.0, side / 60))
-                if bgp is not None and len(bgp) >= 8:
-                    nxt, st, _ = cv2.calcOpticalFlowPyrLK(prev, g, bgp, None, **lk)
-                    ok = st[:, 0] == 1
-                    if ok.sum() >= 8:
-                        try:
-                            Hf, _ = cv2.findHomography(bgp[ok], nxt[ok], cv2.RANSAC, max(1.0, side / 400))
-                        except cv2.error:  # degenerate point sets can trip OpenCV's assertions
-                            Hf = None
-                        if Hf is not None:
-                            H = Hf
+                H = camera_homography(prev, g, corners=300, min_distance=max(4.0, side / 60),
+                                      ransac_px=max(1.0, side / 400), lk=lk, max_jump=None)
+                if H is None:
+                    H = np.eye(3)
                 warped = cv2.warpPerspective(prev, H, (w, h), borderMode=cv2.BORDER_REPLICATE)
                 diff = cv2.GaussianBlur(cv2.absdiff(g, warped), (5, 5), 0)
                 moving_mask = ((diff > 15) * 255).astype(np.uint8)

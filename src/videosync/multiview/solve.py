@@ -220,12 +220,18 @@ def inlier_mass(sol: Solution, pairs: list[PairMeasurement], tolerance_seconds: 
     each times 1 / (1 + (residual / tolerance)²). Log-odds, as for independent evidence: one
     pair at 0.999 outweighs several at 0.7, so many middling pairs that agree on a wrong
     configuration (a repeating scene) do not outvote a few certain ones."""
+    return evidence_mass(pairs, sol.pair_residual_seconds, tolerance_seconds)
+
+
+def evidence_mass(pairs: list[PairMeasurement], residuals_seconds, tolerance_seconds: float) -> float:
+    """:func:`inlier_mass` for any placement: ``residuals_seconds[k]`` is how far it puts pair
+    k's two nodes from the pair's offset."""
     if not pairs:
         return 0.0
     c = np.clip(np.array([p.confidence for p in pairs], dtype=float), 0.5, 0.999)
     w = np.log(c / (1.0 - c))
     tol = np.array([tolerance_seconds if p.tolerance_seconds is None else p.tolerance_seconds for p in pairs])
-    return float(np.sum(w / (1.0 + (np.asarray(sol.pair_residual_seconds) / tol) ** 2)))
+    return float(np.sum(w / (1.0 + (np.asarray(residuals_seconds, dtype=float) / tol) ** 2)))
 
 
 def solve_robust(n_cameras: int, pairs: list[PairMeasurement], *, reference: int = 0,

@@ -46,9 +46,9 @@ import math
 import numpy as np
 
 from videosync._validation import check_choice, check_number
-from videosync.errors import InvalidParameterError
 from videosync.predict.base import OffsetEstimate, Predictor, SearchRange
 from videosync.similarity import SimilarityMatrix, matched_lag_profile
+from videosync.similarity.matched import check_orders
 from videosync.similarity.matrix import Grid
 
 # confidence = 1 - exp(-max(0, margin - MARGIN_FLOOR) / MARGIN_SCALE)
@@ -203,22 +203,6 @@ def _refine_matched(sim: SimilarityMatrix, lag: int, fallback: float) -> float:
     return float(frac)
 
 
-def _check_orders(orders) -> tuple[int, ...]:
-    """``orders`` as a tuple of 0 and/or 1 (a single int or a string like "0,1" from the CLI)."""
-    if isinstance(orders, str):
-        orders = [o for o in orders.replace("+", ",").split(",") if o.strip()]
-    if isinstance(orders, (int, np.integer)):
-        orders = (orders,)
-    try:
-        out = tuple(dict.fromkeys(int(o) for o in orders))
-    except (TypeError, ValueError):
-        out = ()
-    if not out or any(o not in (0, 1) for o in out):
-        raise InvalidParameterError(
-            f"The 'orders' parameter of LagPredictor must be 0 and/or 1 (e.g. 0,1). Got {orders!r} instead.")
-    return out
-
-
 class LagPredictor(Predictor):
     name = "lag"
     summary = ("score every lag (diagonal mean, or matched-channel significance of the features and their "
@@ -231,7 +215,7 @@ class LagPredictor(Predictor):
         self.null_profiles = int(check_number("LagPredictor", "null_profiles", null_profiles, low=1))
         self.subframe = check_choice("LagPredictor", "subframe", subframe, ("parabola", "none"))
         self.exclusion_seconds = check_number("LagPredictor", "exclusion_seconds", exclusion_seconds, low=0)
-        self.orders = _check_orders(orders)
+        self.orders = check_orders("LagPredictor", orders)
 
     @classmethod
     def test_params(cls):

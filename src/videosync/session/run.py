@@ -37,7 +37,7 @@ from videosync.errors import InvalidParameterError, VideoSyncError
 from videosync.fusion import check_cues, match_cues, resolve_refiner
 from videosync.longmatch import PairMatch, match_pair, rate_evidence, solve_rates
 from videosync.multiview import PairMeasurement, solve_offsets
-from videosync.multiview.solve import consistent_forest
+from videosync.multiview.solve import consistent_forest, evidence_mass
 from videosync.predict import PREDICTORS, Predictor, SearchRange
 from videosync.session.metadata import ClipMetadata, clip_metadata, scan_shoot
 from videosync.session.model import SessionCamera, SessionClip, SessionResult
@@ -399,24 +399,17 @@ def _consistent_forest(clips: list[_Clip], edges: list[PairMeasurement], floor: 
     for order in ("support", "product", "confidence"):
         x, group = consistent_forest(len(clips), edges, floor=floor, cycle_tolerance=cycle_tolerance, order=order,
                                      can_join=lambda la, xa, lb, xb: not _would_overlap(clips, la, xa, lb, xb))
-        mass = _forest_mass(x, group, edges, floor)
+        mass = _forest_mass(x, group, edges)
         if mass > best_mass + 1e-9:
             best, best_mass = (x, group), mass
     return best
 
 
-def _forest_mass(x: np.ndarray, group: np.ndarray, edges: list[PairMeasurement], floor: float) -> float:
-    """Evidence a forest's placement explains: Σ log-odds of the pairs (confidence ≥ ``floor``,
-    capped at 0.999) within one group, each times 1 / (1 + (residual / tolerance)²), as
-    :func:`~videosync.multiview.solve.inlier_mass`; pairs between groups explain nothing."""
-    mass = 0.0
-    for e in edges:
-        if e.confidence < floor or group[e.a] != group[e.b]:
-            continue
-        c = min(max(e.confidence, 0.5 + 1e-6), 0.999)
-        tol = e.tolerance_seconds or 0.15
-        mass += np.log(c / (1.0 - c)) / (1.0 + ((x[e.b] - x[e.a] - e.offset_seconds) / tol) ** 2)
-    return float(mass)
+def _forest_mass(x: np.ndarray, group: np.ndarray, edges: list[PairMeasurement]) -> float:
+    """Evidence a forest's placement explains (:func:`~videosync.multiview.solve.evidence_mass`
+    of the pairs within one group; pairs between groups explain nothing)."""
+    inside = [e for e in edges if group[e.a] == group[e.b]]
+    return evidence_mass(inside, [x[e.b] - x[e.a] - e.offset_seconds for e in inside], 0.15)
 
 
 def _would_overlap(clips, left, x_left, right, x_right, slack: float = 0.5) -> bool:

@@ -42,6 +42,23 @@ class MatchedProfile:
     step_seconds: float
 
 
+def check_orders(owner: str, orders) -> tuple[int, ...]:
+    """``orders`` as a tuple of 0 and/or 1, from a tuple, a single int or a string such as
+    "0,1" (the CLI); :class:`~videosync.errors.InvalidParameterError` otherwise."""
+    if isinstance(orders, str):
+        orders = [o for o in orders.replace("+", ",").split(",") if o.strip()]
+    if isinstance(orders, (int, np.integer)):
+        orders = (orders,)
+    try:
+        out = tuple(dict.fromkeys(int(o) for o in orders))
+    except (TypeError, ValueError):
+        out = ()
+    if not out or any(o not in (0, 1) for o in out):
+        raise InvalidParameterError(
+            f"The 'orders' parameter of {owner} must be 0 and/or 1 (e.g. 0,1). Got {orders!r} instead.")
+    return out
+
+
 def difference_grid(g: Grid) -> Grid:
     """The frame-to-frame change of a grid's channels: row i is row i minus row i − 1 (valid
     where both are); same length and start as ``g``, so lags line up with its profile."""
@@ -58,12 +75,7 @@ def matched_lag_profile(ga: Grid, gb: Grid, *, orders: tuple[int, ...] = (0,), e
     ``orders``: 0 scores the channels as they are, 1 their change from row to row; with
     several, ``significance`` is Σ z / √k over them and ``correlation`` their mean r (the
     overlap is that of order 0)."""
-    try:
-        orders = tuple(dict.fromkeys(int(o) for o in orders))
-    except (TypeError, ValueError):
-        orders = ()
-    if not orders or any(o not in (0, 1) for o in orders):
-        raise InvalidParameterError(f"matched_lag_profile: orders must be 0 and/or 1, got {orders!r}")
+    orders = check_orders("matched_lag_profile", orders)
     if orders != (0,):
         parts = [_matched(ga, gb, eps) if o == 0 else _matched(difference_grid(ga), difference_grid(gb), eps)
                  for o in orders]
