@@ -6,7 +6,8 @@ import pytest
 
 from videosync.embed import Embedding
 from videosync.predict import SearchRange
-from videosync.predict.lag import LagPredictor, null_count, null_excess, without_null
+from videosync.predict.lag import (NULL_EARLY, LagPredictor, null_count, null_decided, null_excess, null_profiles,
+                                  without_null)
 from videosync.similarity import SimilarityMatrix
 
 
@@ -46,7 +47,8 @@ def test_null_confidence_separates_related_from_unrelated(correspond):
         assert e.offset_seconds == pytest.approx((7 * s - 20) / 30, abs=1.01 / 30)
     assert min(e.confidence for e in pos) > 0.5
     assert max(e.confidence for e in neg) < 0.5
-    assert all(e.details["confidence_method"] == "null" and e.details["null_profiles"] == 24 for e in pos)
+    assert all(e.details["confidence_method"] == "null" and e.details["null_profiles"] in (NULL_EARLY, 24)
+               for e in pos)
 
 
 def test_null_confidence_never_changes_the_answer_and_is_reproducible():
@@ -64,6 +66,8 @@ def test_null_count_shrinks_for_long_inputs():
     assert null_count(short) == 24
     assert 4 <= null_count(long_) < 24
     assert without_null(LagPredictor()).confidence == "margin" and LagPredictor().confidence == "null"
+    assert without_null(LagPredictor()).orders == (0, 1)
+    assert without_null(LagPredictor(), level_only=True).orders == (0,)  # the many-camera screening
     assert null_count(short, 0) == 0
 
 
@@ -74,3 +78,40 @@ def test_null_excess_is_in_null_standard_deviations():
     sd = np.std([1.0, 0.0, -1.0, 0.0, -1.0, 0.0])
     assert null_excess(y, 1, nulls) == pytest.approx((4.0 - 0.5) / sd)
     assert np.isnan(null_excess(y, 1, np.zeros((3, 4))))
+
+
+@pytest.mark.parametrize("correspond", [True, False])
+def test_sequential_nulls_stop_only_when_the_rest_would_not_matter(correspond):
+    """The first 8 null profiles are the first 8 of the full set; a pair stops there only
+    when its confidence is settled (>= 0.999 or <= 0.1), and then the full set agrees."""
+    sims = [pair(7 * s - 20, related=True, correspond=correspond, seed=s, noise=0.2) for s in range(3)]
+    sims += [pair(0, related=False, correspond=correspond, seed=s) for s in range(3)]
+    sims += [pair(5, related=True, correspond=correspond, seed=s, noise=3.0) for s in range(3)]  # weak
+    stopped = 0
+    for sim in sims:
+        full = LagPredictor(sequential=False).predict(sim, SEARCH)
+        seq = LagPredictor().predict(sim, SEARCH)
+        assert seq.offset_seconds == full.offset_seconds
+        assert full.details["null_profiles"] == 24
+        if seq.details["null_profiles"] == NULL_EARLY:
+            stopped += 1
+            assert full.confidence >= 0.99 or full.confidence <= 0.12
+            assert abs(seq.confidence - full.confidence) < 0.02
+        else:  # undecided after 8: the full computation, bit for bit
+            assert seq.details["null_profiles"] == 24 and seq.confidence == full.confidence
+    assert 0 < stopped < len(sims)
+    mode = "diagonal" if correspond else "matched"
+    allp = null_profiles(sims[0], mode, 24, orders=(0, 1))
+    part = null_profiles(sims[0], mode, 24, orders=(0, 1), subset=slice(8, 24))
+    np.testing.assert_array_equal(part, allp[8:])
+
+
+def test_null_decided_needs_a_settled_confidence():
+    nulls = np.random.default_rng(0).normal(size=(8, 40))
+    y = np.zeros(40)
+    assert null_decided(y + 0, 3, nulls + 0, 0.0)  # peak at the null level: surely low
+    y[3] = 50.0
+    assert null_decided(y, 3, nulls, 5.0)  # far above every null maximum: surely high
+    y[3] = 3.5  # near the null maxima: open either way
+    assert not null_decided(y, 3, nulls, 1.0)
+    assert not null_decided(y, 3, nulls[:2], 1.0)  # too few to judge

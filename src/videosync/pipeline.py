@@ -35,7 +35,7 @@ DEFAULT_MIN_CONFIDENCE = 0.5
 
 SCREEN_MIN_CAMERAS = 12
 """From this many cameras (all pairs measured, no drift), every pair is first matched with
-``lag``'s cheap margin confidence and only each camera's :data:`SCREEN_PER_CAMERA` most
+``lag``'s cheap margin confidence on the features' level alone and only each camera's :data:`SCREEN_PER_CAMERA` most
 promising pairs get the null-profile confidence; the others are kept with confidence 0
 (``details["screened_out"]``), so they do not enter the solve. The null profiles cost ~5× the
 answer; with N cameras the pairs grow as N²."""
@@ -145,7 +145,7 @@ def sync(
     fits = {}
     screen = (visual_only and not drift and pairs is None and n >= SCREEN_MIN_CAMERAS
               and without_null(pred_obj) is not pred_obj)
-    first = without_null(pred_obj) if screen else pred_obj
+    first = without_null(pred_obj, level_only=True) if screen else pred_obj
     for k, (i, j) in enumerate(pair_list if visual_only else ()):
         sim = SimilarityMatrix(
             embeddings[i], embeddings[j], metric=metric, step_seconds=step_seconds, temperature=temperature

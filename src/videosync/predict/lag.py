@@ -30,7 +30,11 @@ Confidence (``confidence``):
   below, confidence = sigmoid(NULL_BIAS + NULL_W_EXCESS · excess + NULL_W_MARGIN ·
   margin), fitted as the probability that the answer is within one frame (see the
   constants). The answer itself does not depend on it. Long inputs use fewer null
-  profiles (:func:`null_count`).
+  profiles (:func:`null_count`). The null profiles are drawn in sequence
+  (``sequential=True``): the first 8, and the other 16 only if those leave the confidence
+  undecided (:func:`null_decided`: between 0.1 and 0.999 within 3 standard errors), so a
+  clear answer or a hopeless pair costs a third (on the real visualsync-dev and caliscope
+  pairs, 13 of 27 stop early; their confidences move by 0.009 at most).
 * ``"margin"``: the margin alone: the peak minus the best other local maximum (farther than
   ``exclusion_seconds``), in standard deviations of the profile, mapped to [0, 1] so that
   a margin of about 1.5 gives 0.5.
@@ -70,6 +74,12 @@ NULL_W_EXCESS = 1.037
 NULL_W_MARGIN = 0.662
 NULL_PROFILES = 24
 NULL_BUDGET_STEPS = 50_000  # null profiles × (N + M) grid rows at most (long inputs: fewer)
+# Sequential null profiles: the first NULL_EARLY of them, and the rest only when those leave
+# the confidence between NULL_EARLY_LOW and NULL_EARLY_HIGH (see null_decided).
+NULL_EARLY = 8
+NULL_EARLY_SE = 3.0
+NULL_EARLY_LOW = 0.1  # under every threshold acted on: the session's 0.25 edge floor, 0.5 to accept
+NULL_EARLY_HIGH = 0.999
 
 
 def parabolic_offset(y_minus: float, y0: float, y_plus: float) -> float:
@@ -123,13 +133,14 @@ def null_count(sim: SimilarityMatrix, wanted: int = NULL_PROFILES) -> int:
 
 
 def null_profiles(sim: SimilarityMatrix, mode: str, count: int, *, seed: int = 0,
-                  orders: tuple[int, ...] = (0,)) -> np.ndarray:
+                  orders: tuple[int, ...] = (0,), subset: slice | None = None) -> np.ndarray:
     """(count, L) lag profiles of a against b time-reversed and circularly shifted by random
-    amounts: the same lags, overlaps and autocorrelation as the real profile, nothing to align."""
+    amounts: the same lags, overlaps and autocorrelation as the real profile, nothing to align.
+    ``subset`` computes only those of the ``count`` profiles (the same ones as in the full set)."""
     rng = np.random.default_rng(seed)
     out = []
     m = sim.shape[1]
-    shifts = rng.integers(m, size=count)
+    shifts = rng.integers(m, size=count)[subset if subset is not None else slice(None)]
     if mode == "matched":
         gb = sim.grid_b
         for s in shifts:
@@ -139,7 +150,28 @@ def null_profiles(sim: SimilarityMatrix, mode: str, count: int, *, seed: int = 0
     else:
         others = ((np.roll(sim.b[::-1], s, axis=0), np.roll(sim.valid_b[::-1], s)) for s in shifts)
         out = [p.score for p in sim.lag_profiles_against(others)]
-    return np.array(out, dtype=np.float64).reshape(count, -1)
+    return np.array(out, dtype=np.float64).reshape(len(shifts), -1)
+
+
+def null_decided(y: np.ndarray, best: int, nulls: np.ndarray, margin: float) -> bool:
+    """True when the first null profiles already settle the confidence: even with the mean
+    null maximum moved by ``NULL_EARLY_SE`` standard errors (of the maxima seen so far)
+    against the answer, the confidence stays at or above ``NULL_EARLY_HIGH``; or, moved in
+    its favour, at or below ``NULL_EARLY_LOW``. More null profiles would then only sharpen
+    a value on the same side of every threshold the solve and the user act on."""
+    ok = np.isfinite(y)
+    z = np.where(ok[None, :] & np.isfinite(nulls), nulls, np.nan)
+    if nulls.shape[0] < 3 or not np.isfinite(z).any(axis=1).all():
+        return False
+    maxima = np.nanmax(z, axis=1)
+    sd = float(np.nanstd(z))
+    if not sd > 1e-12:
+        return False
+    se = float(np.std(maxima, ddof=1)) / math.sqrt(len(maxima))
+    centre = float(np.mean(maxima))
+    low = null_confidence((y[best] - centre - NULL_EARLY_SE * se) / sd, margin)
+    high = null_confidence((y[best] - centre + NULL_EARLY_SE * se) / sd, margin)
+    return low >= NULL_EARLY_HIGH or high <= NULL_EARLY_LOW
 
 
 def null_excess(y: np.ndarray, best: int, nulls: np.ndarray) -> float:
@@ -209,13 +241,15 @@ class LagPredictor(Predictor):
                "change), sub-frame peak, confidence against null profiles (b reversed and shifted)")
 
     def __init__(self, *, mode: str = "auto", subframe: str = "parabola", exclusion_seconds: float = 0.2,
-                 confidence: str = "null", null_profiles: int = NULL_PROFILES, orders=(0, 1)) -> None:
+                 confidence: str = "null", null_profiles: int = NULL_PROFILES, orders=(0, 1),
+                 sequential: bool = True) -> None:
         self.mode = check_choice("LagPredictor", "mode", mode, ("auto", "diagonal", "matched"))
         self.confidence = check_choice("LagPredictor", "confidence", confidence, ("null", "margin"))
         self.null_profiles = int(check_number("LagPredictor", "null_profiles", null_profiles, low=1))
         self.subframe = check_choice("LagPredictor", "subframe", subframe, ("parabola", "none"))
         self.exclusion_seconds = check_number("LagPredictor", "exclusion_seconds", exclusion_seconds, low=0)
         self.orders = check_orders("LagPredictor", orders)
+        self.sequential = bool(sequential)
 
     @classmethod
     def test_params(cls):
@@ -252,9 +286,15 @@ class LagPredictor(Predictor):
         extra = {}
         if self.confidence == "null":
             count = null_count(sim, self.null_profiles)
-            excess = null_excess(y, best, null_profiles(sim, mode, count, orders=self.orders))
+            first = min(count, NULL_EARLY) if self.sequential else count
+            nulls = null_profiles(sim, mode, count, orders=self.orders, subset=slice(0, first))
+            if first < count and not null_decided(y, best, nulls, margin):
+                nulls = np.vstack([nulls, null_profiles(sim, mode, count, orders=self.orders,
+                                                        subset=slice(first, count))])
+            excess = null_excess(y, best, nulls)
             conf = null_confidence(excess, margin)
-            extra = {"null_profiles": count, "null_excess": float(excess) if np.isfinite(excess) else None}
+            extra = {"null_profiles": int(nulls.shape[0]),
+                     "null_excess": float(excess) if np.isfinite(excess) else None}
         else:
             conf = margin_confidence(margin)
         return OffsetEstimate(
@@ -276,11 +316,14 @@ class LagPredictor(Predictor):
         )
 
 
-def without_null(predictor: Predictor) -> Predictor:
+def without_null(predictor: Predictor, *, level_only: bool = False) -> Predictor:
     """``predictor`` itself, or a copy answering with the margin confidence if it is a ``lag``
     with the null one: for many short windows whose confidences only weight a fit (the null
-    profiles would cost ~25× the answer and change nothing the fit needs)."""
+    profiles would cost ~25× the answer and change nothing the fit needs). ``level_only``
+    also drops the change profile (``orders=(0,)``): for a first pass that only ranks pairs."""
     if isinstance(predictor, LagPredictor) and predictor.confidence == "null":
         predictor = copy.copy(predictor)
         predictor.confidence = "margin"
+        if level_only:
+            predictor.orders = (0,)
     return predictor
