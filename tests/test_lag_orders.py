@@ -8,7 +8,7 @@ from videosync.errors import InvalidParameterError
 from videosync.predict import SearchRange
 from videosync.predict.lag import LagPredictor
 from videosync.similarity import SimilarityMatrix, matched_lag_profile
-from videosync.similarity.matched import difference_grid
+from videosync.similarity.matched import difference_grid, remove_frame_rhythm
 from videosync.similarity.matrix import Grid
 
 
@@ -40,8 +40,11 @@ def test_change_and_level_profile_is_the_stouffer_sum(rng):
     valid[[4, 20]] = False
     b = Grid(rng.normal(size=(35, 4)).astype(np.float32), valid, 2, 0.1)
     level = matched_lag_profile(a, b)
-    change = matched_lag_profile(difference_grid(a), difference_grid(b))
+    change = matched_lag_profile(remove_frame_rhythm(difference_grid(a)), remove_frame_rhythm(difference_grid(b)))
     both = matched_lag_profile(a, b, orders=(0, 1))
+    raw = matched_lag_profile(difference_grid(a), difference_grid(b))
+    np.testing.assert_allclose(matched_lag_profile(a, b, orders=(0, 1), rhythm=False).significance,
+                               (level.significance + raw.significance) / np.sqrt(2), equal_nan=True)
     np.testing.assert_array_equal(both.lags_steps, level.lags_steps)
     np.testing.assert_array_equal(both.overlap_steps, level.overlap_steps)
     np.testing.assert_allclose(both.significance, (level.significance + change.significance) / np.sqrt(2),

@@ -11,7 +11,12 @@ Two ways to score a lag k (``mode``):
   embeddings whose channels depend on the viewpoint (grid cells). The significance
   keeps short overlaps from winning by chance. With ``orders=(0, 1)`` (default) the
   channels' frame-to-frame change is matched too and the two significances are summed
-  (Σ z / √2): the change pins onsets and stops, the level the slow course. The sub-frame
+  (Σ z / √2): the change pins onsets and stops, the level the slow course. The change is
+  scored without the encoder's 2- and 4-frame rhythm (``rhythm=True``,
+  :func:`videosync.similarity.matched.remove_frame_rhythm`), which is the same in every
+  file and would pull the profile towards lining up the files' frame counters (only for two
+  videos of one frame rate, each sampled at its own frame step: at different rates the two
+  rhythms do not line up and the change is kept as it is). The sub-frame
   refinement below uses the level only: the change's sharper peak pulls a parabola towards
   whole frames (a clock drift of 300 ppm then reads as 230).
 * ``"auto"`` (default) picks ``matched`` when the embedding says its channels do not
@@ -133,7 +138,7 @@ def null_count(sim: SimilarityMatrix, wanted: int = NULL_PROFILES) -> int:
 
 
 def null_profiles(sim: SimilarityMatrix, mode: str, count: int, *, seed: int = 0,
-                  orders: tuple[int, ...] = (0,), subset: slice | None = None) -> np.ndarray:
+                  orders: tuple[int, ...] = (0,), subset: slice | None = None, rhythm: bool = True) -> np.ndarray:
     """(count, L) lag profiles of a against b time-reversed and circularly shifted by random
     amounts: the same lags, overlaps and autocorrelation as the real profile, nothing to align.
     ``subset`` computes only those of the ``count`` profiles (the same ones as in the full set)."""
@@ -146,7 +151,7 @@ def null_profiles(sim: SimilarityMatrix, mode: str, count: int, *, seed: int = 0
         for s in shifts:
             g = Grid(np.roll(gb.features[::-1], s, axis=0), np.roll(gb.valid[::-1], s), gb.start_step,
                      gb.step_seconds)
-            out.append(matched_lag_profile(sim.grid_a, g, orders=orders).significance)
+            out.append(matched_lag_profile(sim.grid_a, g, orders=orders, rhythm=rhythm).significance)
     else:
         others = ((np.roll(sim.b[::-1], s, axis=0), np.roll(sim.valid_b[::-1], s)) for s in shifts)
         out = [p.score for p in sim.lag_profiles_against(others)]
@@ -242,7 +247,7 @@ class LagPredictor(Predictor):
 
     def __init__(self, *, mode: str = "auto", subframe: str = "parabola", exclusion_seconds: float = 0.2,
                  confidence: str = "null", null_profiles: int = NULL_PROFILES, orders=(0, 1),
-                 sequential: bool = True) -> None:
+                 sequential: bool = True, rhythm: bool = True) -> None:
         self.mode = check_choice("LagPredictor", "mode", mode, ("auto", "diagonal", "matched"))
         self.confidence = check_choice("LagPredictor", "confidence", confidence, ("null", "margin"))
         self.null_profiles = int(check_number("LagPredictor", "null_profiles", null_profiles, low=1))
@@ -250,18 +255,24 @@ class LagPredictor(Predictor):
         self.exclusion_seconds = check_number("LagPredictor", "exclusion_seconds", exclusion_seconds, low=0)
         self.orders = check_orders("LagPredictor", orders)
         self.sequential = bool(sequential)
+        self.rhythm = bool(rhythm)
 
     @classmethod
     def test_params(cls):
         return [{}, {"mode": "diagonal", "subframe": "none"},
                 {"mode": "matched", "confidence": "margin", "orders": (0,)}]
 
+    def _rhythm(self, sim: SimilarityMatrix) -> bool:
+        # Only files of one frame rate sampled at their own step share the rhythm's lags;
+        # at different rates the two rhythms do not correlate and there is nothing to remove.
+        return self.rhythm and getattr(sim, "own_steps", True)
+
     def _profile(self, sim: SimilarityMatrix):
         mode = self.mode
         if mode == "auto":
             mode = "diagonal" if sim.channels_correspond else "matched"
         if mode == "matched":
-            p = matched_lag_profile(sim.grid_a, sim.grid_b, orders=self.orders)
+            p = matched_lag_profile(sim.grid_a, sim.grid_b, orders=self.orders, rhythm=self._rhythm(sim))
             return mode, p.lags_steps, p.significance, p.overlap_steps, p.step_seconds
         p = sim.lag_profile()
         return mode, p.lags_steps, p.score, p.overlap_steps, p.step_seconds
@@ -287,10 +298,11 @@ class LagPredictor(Predictor):
         if self.confidence == "null":
             count = null_count(sim, self.null_profiles)
             first = min(count, NULL_EARLY) if self.sequential else count
-            nulls = null_profiles(sim, mode, count, orders=self.orders, subset=slice(0, first))
+            nulls = null_profiles(sim, mode, count, orders=self.orders, subset=slice(0, first),
+                                  rhythm=self._rhythm(sim))
             if first < count and not null_decided(y, best, nulls, margin):
                 nulls = np.vstack([nulls, null_profiles(sim, mode, count, orders=self.orders,
-                                                        subset=slice(first, count))])
+                                                        subset=slice(first, count), rhythm=self._rhythm(sim))])
             excess = null_excess(y, best, nulls)
             conf = null_confidence(excess, margin)
             extra = {"null_profiles": int(nulls.shape[0]),

@@ -160,6 +160,9 @@ class SimilarityMatrix:
         self.step_seconds = float(step_seconds)
         ga, gb = resample(a, self.step_seconds), resample(b, self.step_seconds)
         self.grid_a, self.grid_b = ga, gb
+        # Both grids at their videos' own step (one frame rate, not resampled): row-to-row
+        # patterns of the files (an encoder's frame rhythm) then line up.
+        self.own_steps = all(abs(_median_step(e) - self.step_seconds) <= 0.01 * self.step_seconds for e in (a, b))
         self.channels_correspond = bool(a.channels_correspond and b.channels_correspond)
         fa, fb = ga.features, gb.features
         if not self.channels_correspond:
