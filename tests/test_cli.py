@@ -56,6 +56,15 @@ def test_plugin_args_and_choices(rig_factory, capsys):
     assert code == 1 and "unknown parameter 'gird'" in err
     code, _, err = run(["sync", *rig.paths, "--predictor", "nope"], capsys)
     assert code == 2 and "nope" in err
+    # on/off parameters read as words: "false" is False (bool("false") would be True)
+    code, stdout, err = run(["sync", *rig.paths, "--predict-arg", "rhythm=false", "--embed-arg", "multiscale=off",
+                             "-q"], capsys)
+    assert code == 0, err
+    prov = json.loads(stdout)["provenance"]
+    assert prov["predictor"]["params"]["rhythm"] is False and prov["embedder"]["params"]["multiscale"] is False
+    code, _, err = run(["sync", *rig.paths, "--predict-arg", "rhythm=maybe"], capsys)
+    assert code == 1 and "'rhythm' parameter of LagPredictor must be true or false" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_info_and_plugins(tmp_path, capsys):

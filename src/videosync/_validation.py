@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
+import numpy as np
+
 from videosync.errors import InvalidParameterError
 
 
@@ -56,3 +58,21 @@ def check_choice(owner: str, name: str, value: Any, choices: Iterable[Any]) -> A
             f"{', '.join(map(repr, choices))}. Got {value!r} instead."
         )
     return value
+
+
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+def check_flag(owner: str, name: str, value: Any) -> bool:
+    """``value`` as a bool: a bool, 0 or 1, or a word such as "false" (the CLI's key=value
+    gives ``rhythm=false`` as the string "false", which ``bool()`` would read as True)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise InvalidParameterError(
+        f"The {name!r} parameter of {owner} must be true or false. Got {value!r} instead.")
+

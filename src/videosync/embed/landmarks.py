@@ -49,7 +49,7 @@ import os
 
 import numpy as np
 
-from videosync._validation import check_choice, check_number
+from videosync._validation import check_choice, check_flag, check_number
 from videosync.embed._cache import cache_file, load_arrays, save_arrays
 from videosync.embed.base import Embedder, Embedding, Frames, ProgressCallback
 from videosync.embed.pose import MEDIAPIPE_INDEX, mediapipe_results
@@ -186,7 +186,7 @@ class LandmarksEmbedder(Embedder):
         self.min_visibility = check_number("LandmarksEmbedder", "min_visibility", min_visibility, low=0.0, high=1.0)
         if not isinstance(cache, bool):
             raise InvalidParameterError(f"The 'cache' parameter of LandmarksEmbedder must be a bool. Got {cache!r} instead.")
-        self.cache = cache
+        self.cache = check_flag("LandmarksEmbedder", "cache", cache)
 
     @classmethod
     def is_available(cls) -> bool:

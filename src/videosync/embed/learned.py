@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 
+from videosync._validation import check_flag
 from videosync.embed.base import Embedder, Embedding, Frames
 from videosync.errors import MissingDependencyError, MissingWeightsError
 from videosync.io import VideoInfo
@@ -44,7 +45,7 @@ class LearnedEmbedder(Embedder):
     def __init__(self, *, weights: str | None = None, standardize: bool = True, max_side: int = 128) -> None:
         super().__init__(max_side=max_side)
         self.weights = weights
-        self.standardize = bool(standardize)
+        self.standardize = check_flag("LearnedEmbedder", "standardize", standardize)
         self._net = None
 
     @classmethod

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from videosync._validation import check_choice, check_number
+from videosync._validation import check_choice, check_flag, check_number
 from videosync.embed.base import Embedder, Embedding, Frames
 from videosync.io import VideoInfo
 
@@ -59,7 +59,7 @@ class MotionEmbedder(Embedder):
                  moving_ratio: float = 0.8) -> None:
         super().__init__(max_side=max_side)
         self.grid = check_number("MotionEmbedder", "grid", grid, low=1, high=32, integer=True)
-        self.multiscale = bool(multiscale)
+        self.multiscale = check_flag("MotionEmbedder", "multiscale", multiscale)
         self.compensate = check_choice("MotionEmbedder", "compensate", compensate, ("auto", "on", "off"))
         self.moving_ratio = check_number("MotionEmbedder", "moving_ratio", moving_ratio, low=0.0)
 

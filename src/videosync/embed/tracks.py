@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from videosync._validation import check_choice, check_number
+from videosync._validation import check_choice, check_flag, check_number
 from videosync.embed._cache import cache_file, load_arrays, save_arrays
 from videosync.embed.base import Embedder, Embedding, Frames, ProgressCallback
 from videosync.embed.motion import camera_homography
@@ -187,7 +187,7 @@ class TracksEmbedder(Embedder):
         self.hold = check_number("TracksEmbedder", "hold", hold, low=0, high=100, integer=True)
         if not isinstance(cache, bool):
             raise InvalidParameterError(f"The 'cache' parameter of TracksEmbedder must be a bool. Got {cache!r} instead.")
-        self.cache = cache
+        self.cache = check_flag("TracksEmbedder", "cache", cache)
 
     @classmethod
     def is_available(cls) -> bool:

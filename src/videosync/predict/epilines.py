@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from videosync._validation import check_choice, check_number
+from videosync._validation import check_choice, check_flag, check_number
 from videosync.predict.base import OffsetEstimate, Predictor, SearchRange
 from videosync.predict.epipolar import coarse_to_fine
 from videosync.predict.lag import margin_confidence, peak_margin, peak_subframe
@@ -353,7 +353,7 @@ class EpilinesPredictor(Predictor):
         self.ratio = check_number("EpilinesPredictor", "ratio", ratio, low=0, low_open=True, high=1)
         self.threshold = check_number("EpilinesPredictor", "threshold", threshold, low=0, low_open=True)
         self.min_inliers = check_number("EpilinesPredictor", "min_inliers", min_inliers, low=8, integer=True)
-        self.normalise = check_choice("EpilinesPredictor", "normalise", normalise, (True, False))
+        self.normalise = check_flag("EpilinesPredictor", "normalise", normalise)
         self.keep = check_number("EpilinesPredictor", "keep", keep, low=0, low_open=True, high=1)
         self.track_window = check_number("EpilinesPredictor", "track_window", track_window, low=1, high=50,
                                          integer=True)

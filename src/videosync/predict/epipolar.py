@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from videosync._validation import check_choice, check_number
+from videosync._validation import check_choice, check_flag, check_number
 from videosync.predict.base import OffsetEstimate, Predictor, SearchRange
 from videosync.predict.lag import _local_maxima, margin_confidence, peak_margin, peak_subframe
 from videosync.similarity import Grid, SimilarityMatrix
@@ -453,7 +453,7 @@ class EpipolarPredictor(Predictor):
         self.threshold = check_number("EpipolarPredictor", "threshold", threshold, low=0, low_open=True)
         self.statistic = check_choice("EpipolarPredictor", "statistic", statistic, ("median", "trimmed"))
         self.moving = check_number("EpipolarPredictor", "moving", moving, low=0, low_open=True, high=1)
-        self.mirror = check_choice("EpipolarPredictor", "mirror", mirror, (True, False))
+        self.mirror = check_flag("EpipolarPredictor", "mirror", mirror)
         self.subframe_step = check_number("EpipolarPredictor", "subframe_step", subframe_step, low=0, high=0.5)
         self.exclusion_seconds = check_number("EpipolarPredictor", "exclusion_seconds", exclusion_seconds, low=0)
 

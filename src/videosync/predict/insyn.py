@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from videosync._validation import check_choice, check_number
+from videosync._validation import check_choice, check_flag, check_number
 from videosync.errors import InvalidParameterError, MissingDependencyError, MissingWeightsError
 from videosync.predict.base import OffsetEstimate, Predictor, SearchRange
 from videosync.predict.lag import LagPredictor
@@ -144,7 +144,7 @@ class InSynPredictor(Predictor):
         if not isinstance(symmetric, bool):
             raise InvalidParameterError(
                 f"The 'symmetric' parameter of InSynPredictor must be a bool. Got {symmetric!r} instead.")
-        self.symmetric = symmetric
+        self.symmetric = check_flag("InSynPredictor", "symmetric", symmetric)
         self.mode = check_choice("InSynPredictor", "mode", mode, ("auto", "diagonal", "matched"))
         self.model_ = None
         self.meta_: dict = {}

@@ -54,7 +54,7 @@ import math
 
 import numpy as np
 
-from videosync._validation import check_choice, check_number
+from videosync._validation import check_choice, check_flag, check_number
 from videosync.predict.base import OffsetEstimate, Predictor, SearchRange
 from videosync.similarity import SimilarityMatrix, matched_lag_profile
 from videosync.similarity.matched import check_orders
@@ -254,8 +254,8 @@ class LagPredictor(Predictor):
         self.subframe = check_choice("LagPredictor", "subframe", subframe, ("parabola", "none"))
         self.exclusion_seconds = check_number("LagPredictor", "exclusion_seconds", exclusion_seconds, low=0)
         self.orders = check_orders("LagPredictor", orders)
-        self.sequential = bool(sequential)
-        self.rhythm = bool(rhythm)
+        self.sequential = check_flag("LagPredictor", "sequential", sequential)
+        self.rhythm = check_flag("LagPredictor", "rhythm", rhythm)
 
     @classmethod
     def test_params(cls):
@@ -265,7 +265,7 @@ class LagPredictor(Predictor):
     def _rhythm(self, sim: SimilarityMatrix) -> bool:
         # Only files of one frame rate sampled at their own step share the rhythm's lags;
         # at different rates the two rhythms do not correlate and there is nothing to remove.
-        return self.rhythm and getattr(sim, "own_steps", True)
+        return self.rhythm and sim.own_steps
 
     def _profile(self, sim: SimilarityMatrix):
         mode = self.mode
