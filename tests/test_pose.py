@@ -255,8 +255,9 @@ def test_registry_and_parameters():
         PoseEmbedder(space="3d")
     with pytest.raises(InvalidParameterError):
         PoseEmbedder(smooth_seconds=-1)
-    with pytest.raises(InvalidParameterError):
-        PoseEmbedder(symmetric="yes")
+    with pytest.raises(InvalidParameterError, match="must be true or false"):
+        PoseEmbedder(symmetric="maybe")
+    assert PoseEmbedder(symmetric="no").symmetric is False  # words, as the CLI passes them
 
 
 def test_no_person_gives_all_invalid_rows():

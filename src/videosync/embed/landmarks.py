@@ -53,7 +53,7 @@ from videosync._validation import check_choice, check_flag, check_number
 from videosync.embed._cache import cache_file, load_arrays, save_arrays
 from videosync.embed.base import Embedder, Embedding, Frames, ProgressCallback
 from videosync.embed.pose import MEDIAPIPE_INDEX, mediapipe_results
-from videosync.errors import InvalidParameterError, ShapeError
+from videosync.errors import ShapeError
 from videosync.io import VideoInfo
 
 __all__ = ["LandmarksEmbedder", "landmark_indices", "mirror_permutation", "pack_landmarks", "unpack_landmarks"]
@@ -184,8 +184,6 @@ class LandmarksEmbedder(Embedder):
         self.people = check_number("LandmarksEmbedder", "people", people, low=1, high=8, integer=True)
         self.joints = check_choice("LandmarksEmbedder", "joints", joints, ("all", "body"))
         self.min_visibility = check_number("LandmarksEmbedder", "min_visibility", min_visibility, low=0.0, high=1.0)
-        if not isinstance(cache, bool):
-            raise InvalidParameterError(f"The 'cache' parameter of LandmarksEmbedder must be a bool. Got {cache!r} instead.")
         self.cache = check_flag("LandmarksEmbedder", "cache", cache)
 
     @classmethod

@@ -54,9 +54,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from videosync._validation import check_choice, check_number
+from videosync._validation import check_choice, check_flag, check_number
 from videosync.embed.base import Embedder, Embedding, Frames, zscore_columns
-from videosync.errors import InvalidParameterError, MissingDependencyError, ShapeError
+from videosync.errors import MissingDependencyError, ShapeError
 from videosync.io import VideoInfo
 
 __all__ = [
@@ -349,12 +349,7 @@ class PoseEmbedder(Embedder):
         self.smooth_seconds = check_number(
             "PoseEmbedder", "smooth_seconds", smooth_seconds, low=0.0, high=10.0
         )
-        if not isinstance(symmetric, bool):
-            raise InvalidParameterError(
-                "The 'symmetric' parameter of PoseEmbedder must be a bool. "
-                f"Got {symmetric!r} instead."
-            )
-        self.symmetric = symmetric
+        self.symmetric = check_flag("PoseEmbedder", "symmetric", symmetric)
         self.sides = check_choice("PoseEmbedder", "sides", sides, ("detector", "facing"))
 
     @classmethod

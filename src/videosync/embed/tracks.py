@@ -44,7 +44,7 @@ from videosync._validation import check_choice, check_flag, check_number
 from videosync.embed._cache import cache_file, load_arrays, save_arrays
 from videosync.embed.base import Embedder, Embedding, Frames, ProgressCallback
 from videosync.embed.motion import camera_homography
-from videosync.errors import InvalidParameterError, ShapeError
+from videosync.errors import ShapeError
 from videosync.io import VideoInfo
 
 __all__ = ["TracksEmbedder", "TrackRows", "pack_tracks", "unpack_tracks"]
@@ -185,8 +185,6 @@ class TracksEmbedder(Embedder):
         self.detector = check_choice("TracksEmbedder", "detector", detector, ("sift", "orb"))
         self.min_motion = check_number("TracksEmbedder", "min_motion", min_motion, low=0, low_open=True)
         self.hold = check_number("TracksEmbedder", "hold", hold, low=0, high=100, integer=True)
-        if not isinstance(cache, bool):
-            raise InvalidParameterError(f"The 'cache' parameter of TracksEmbedder must be a bool. Got {cache!r} instead.")
         self.cache = check_flag("TracksEmbedder", "cache", cache)
 
     @classmethod

@@ -141,9 +141,6 @@ class InSynPredictor(Predictor):
         self.weights = weights
         self.stride = check_number("InSynPredictor", "stride", stride, low=1, high=1024, integer=True)
         self.min_valid = check_number("InSynPredictor", "min_valid", min_valid, low=0, high=1)
-        if not isinstance(symmetric, bool):
-            raise InvalidParameterError(
-                f"The 'symmetric' parameter of InSynPredictor must be a bool. Got {symmetric!r} instead.")
         self.symmetric = check_flag("InSynPredictor", "symmetric", symmetric)
         self.mode = check_choice("InSynPredictor", "mode", mode, ("auto", "diagonal", "matched"))
         self.model_ = None
