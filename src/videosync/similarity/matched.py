@@ -85,7 +85,7 @@ def remove_frame_rhythm(g: Grid, periods: tuple[int, ...] = RHYTHM_PERIODS) -> G
     in every file whatever the scene, so it pulls lag profiles towards the lag that lines
     up the files' frame counters rather than the scene; in frame-to-frame change it is
     often the strongest line of the spectrum (5-230x the neighbouring frequencies in every
-    static camera of the visualsync-dev scenes, 3D-POP, EgoHumans and Panoptic). Real
+    static camera of the real visualsync-dev scenes: 3D-POP, EgoHumans, Panoptic). Real
     motion has little power at exactly these frequencies; removing them costs a few degrees
     of freedom per channel. Fewer than 4 valid rows per fitted column: ``g`` unchanged."""
     t = g.start_step + np.arange(len(g.valid))
@@ -99,7 +99,11 @@ def remove_frame_rhythm(g: Grid, periods: tuple[int, ...] = RHYTHM_PERIODS) -> G
     if g.valid.sum() < 4 * design.shape[1]:
         return g
     x = g.features.astype(np.float64)
-    coef, *_ = np.linalg.lstsq(design[g.valid], x[g.valid], rcond=None)
+    dv = design[g.valid]
+    gram = dv.T @ dv  # 6 × 6 normal equations: far cheaper than an SVD least squares here
+    if np.linalg.cond(gram) > 1e8:
+        return g
+    coef = np.linalg.solve(gram, dv.T @ x[g.valid])
     out = x - design[:, :-1] @ coef[:-1]
     return Grid(out.astype(g.features.dtype, copy=False), g.valid, g.start_step, g.step_seconds)
 
