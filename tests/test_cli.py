@@ -86,6 +86,9 @@ def test_info_and_plugins(tmp_path, capsys):
     assert code == 0
     for name in ("motion", "appearance", "pose", "lag", "argmax", "dtw", "naive", "json"):
         assert name in out
+    code, out, _ = run(["plugins", "--params"], capsys)  # what --embed-arg / --predict-arg take
+    assert code == 0
+    assert "grid=4" in out and "compensate='auto'" in out and "exclusion_seconds=0.2" in out
 
 
 def _bad_inputs(tmp_path):

@@ -116,6 +116,16 @@ class Registry(Generic[T]):
             return cls
         raise UnknownPluginError(self.kind, name, self.names())
 
+    def param_defaults(self, name: str) -> dict[str, Any]:
+        """The parameters of plug-in ``name`` with their defaults (``inspect.Parameter.empty``
+        for one without a default), in signature order."""
+        cls = self.get(name)
+        return {
+            p.name: p.default
+            for p in inspect.signature(cls.__init__).parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        }
+
     def create(self, name: str, **params: Any) -> T:
         """Build the plug-in ``name`` with ``params``; unknown parameters are an error.
 

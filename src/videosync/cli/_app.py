@@ -173,17 +173,30 @@ def info(video, as_json):
 
 
 @cli.command()
-def plugins():
+@click.option("--params", "show_params", is_flag=True,
+              help="List each plug-in's parameters and defaults (for --embed-arg / --predict-arg).")
+def plugins(show_params):
     """Every registered embedder, predictor and exporter."""
+    import inspect
+
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table(title="videosync plug-ins", title_justify="left")
-    for c in ("kind", "name", "available", "summary"):
+    for c in ("kind", "name", "available", "parameters (defaults)" if show_params else "summary"):
         t.add_column(c)
     for kind, reg in (("embedder", EMBEDDERS), ("predictor", PREDICTORS), ("exporter", EXPORTERS)):
         for name, summary, ok in reg.describe():
-            t.add_row(kind, name, "yes" if ok else "[yellow]no (optional dependency missing)[/yellow]", summary)
+            last = summary
+            if show_params:
+                try:
+                    defaults = reg.param_defaults(name)
+                except ImportError:
+                    defaults = None
+                last = "(cannot import)" if defaults is None else escape(", ".join(
+                    k if v is inspect.Parameter.empty else f"{k}={v!r}" for k, v in defaults.items()) or "(none)")
+            t.add_row(kind, name, "yes" if ok else "[yellow]no (optional dependency missing)[/yellow]", last)
     Console(width=160).print(t)
 
 
