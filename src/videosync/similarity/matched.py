@@ -83,9 +83,10 @@ def remove_frame_rhythm(g: Grid, periods: tuple[int, ...] = RHYTHM_PERIODS) -> G
     Why: motion measured on compressed video carries the encoder's frame-type pattern
     (reference and B-frames of different quality: a 2- and 4-frame rhythm). It is the same
     in every file whatever the scene, so it pulls lag profiles towards the lag that lines
-    up the files' frame counters rather than the scene; in frame-to-frame change it is
-    often the strongest line of the spectrum (5-230x the neighbouring frequencies in every
-    static camera of the real visualsync-dev scenes: 3D-POP, EgoHumans, Panoptic). Real
+    up the files' frame counters rather than the scene. Every static camera of the real
+    visualsync-dev scenes (3D-POP, EgoHumans, Panoptic) has a line at 1/2 or 1/4 cycle per
+    frame, 4-230x the neighbouring frequencies, and differencing (the change profile)
+    boosts it against the slow content. Real
     motion has little power at exactly these frequencies; removing them costs a few degrees
     of freedom per channel. Fewer than 4 valid rows per fitted column: ``g`` unchanged."""
     t = g.start_step + np.arange(len(g.valid))
