@@ -35,20 +35,21 @@ class Plugin:
 
     def get_params(self) -> dict[str, Any]:
         """The constructor arguments of this instance, by name."""
-        params = {}
-        for p in inspect.signature(type(self).__init__).parameters.values():
-            if p.name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-                continue
-            params[p.name] = getattr(self, p.name, p.default)
-        return params
+        return {k: getattr(self, k, d) for k, d in self.param_defaults().items()}
+
+    @classmethod
+    def param_defaults(cls) -> dict[str, Any]:
+        """The constructor's parameters with their defaults (``inspect.Parameter.empty`` for
+        one without a default), in signature order."""
+        return {
+            p.name: p.default
+            for p in inspect.signature(cls.__init__).parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        }
 
     @classmethod
     def param_names(cls) -> list[str]:
-        return [
-            p.name
-            for p in inspect.signature(cls.__init__).parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        ]
+        return list(cls.param_defaults())
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
@@ -117,14 +118,9 @@ class Registry(Generic[T]):
         raise UnknownPluginError(self.kind, name, self.names())
 
     def param_defaults(self, name: str) -> dict[str, Any]:
-        """The parameters of plug-in ``name`` with their defaults (``inspect.Parameter.empty``
-        for one without a default), in signature order."""
+        """:meth:`Plugin.param_defaults` of plug-in ``name`` (empty for a class without it)."""
         cls = self.get(name)
-        return {
-            p.name: p.default
-            for p in inspect.signature(cls.__init__).parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        }
+        return cls.param_defaults() if hasattr(cls, "param_defaults") else {}
 
     def create(self, name: str, **params: Any) -> T:
         """Build the plug-in ``name`` with ``params``; unknown parameters are an error.
