@@ -191,3 +191,82 @@ def test_several_people_paired_per_frame():
     est = PREDICTORS.create("epipolar").predict(SimilarityMatrix(a, b), SearchRange(max_offset_seconds=4.0))
     assert abs(est.offset_seconds * FPS - 9.3) < 0.25
     assert est.confidence > 0.3
+
+
+def _with_colours(emb, colours, rng, *, people, swap=None, cast=(0.0, 1.0), noise=2.0):
+    """``emb`` (a ``_rig`` view of ``people`` × 13 points) with each person's clothes colour
+    ((people, 6) CIELAB values, seen through a camera colour ``cast`` (offset, gain) with
+    ``noise``) packed after the points, as the landmarks embedder does. ``swap`` (T, people):
+    per frame, which person each slot shows (a tracker following someone else)."""
+    from videosync.embed.landmarks import landmarks_layout
+
+    n = emb.num_frames
+    pts = unpack_landmarks(emb.features).reshape(n, people, 13, 2)
+    order = np.tile(np.arange(people), (n, 1)) if swap is None else swap
+    pts = np.take_along_axis(pts, order[:, :, None, None], axis=1)
+    app = cast[0] + cast[1] * colours[order] + rng.normal(0, noise, (n, people, 6))
+    app[rng.random((n, people)) < 0.1] = np.nan  # a part not visible now and then
+    rows = pack_landmarks(pts.reshape(n, -1, 2), app)
+    return Embedding(emb.times_seconds, rows, valid=emb.valid,
+                     details={"layout": landmarks_layout(people, 13, 6)})
+
+
+def test_appearance_pairs_by_colour():
+    from videosync.predict.epipolar import appearance_pairs
+
+    a = np.array([[[0.0, 0.0], [2.0, 2.0], [np.nan, np.nan]]])  # one row, three people in a
+    b = np.array([[[2.1, 1.9], [5.0, 5.0], [0.1, np.nan]]])  # b: a's 2nd, a stranger, a's 1st (half seen)
+    pairs = appearance_pairs(a, b, max_distance=0.5)
+    assert pairs.shape == (1, 3, 3)
+    assert pairs[0, 0, 2] and pairs[0, 1, 0]
+    assert pairs.sum() == 2  # the stranger and the unseen person are paired with nobody
+    assert appearance_pairs(a, b, max_distance=0.01).sum() == 0
+
+
+def test_people_paired_by_appearance():
+    # Three people; camera b's trackers show them in a different order on every frame and its
+    # colours have a cast of their own. Pairing by colour (default) finds the offset; pairing
+    # by geometry alone (appearance=False) is less sure (here it fails: confidence 0).
+    rng = np.random.default_rng(3)
+    a, b = _rig(0.93, seed=8, n_points=39, noise=0.002)
+    colours = rng.uniform(60, 200, (3, 6))
+    swap = np.array([rng.permutation(3) for _ in range(b.num_frames)])
+    a = _with_colours(a, colours, rng, people=3)
+    b = _with_colours(b, colours, rng, people=3, swap=swap, cast=(-15.0, 0.8))
+    search = SearchRange(max_offset_seconds=4.0)
+    est = PREDICTORS.create("epipolar").predict(SimilarityMatrix(a, b), search)
+    assert est.details["appearance"] is True
+    assert abs(est.offset_seconds * FPS - 9.3) < 0.3
+    off = PREDICTORS.create("epipolar", appearance=False).predict(SimilarityMatrix(a, b), search)
+    assert off.details["appearance"] is False
+    assert est.confidence > off.confidence
+
+
+def test_part_colours_read_torso_and_thighs():
+    # A person drawn as a red torso over blue trousers: the landmarks embedder's colour of
+    # each part is that part's colour (CIELAB), and a part whose corners are hidden is NaN.
+    import cv2
+
+    from videosync.embed.landmarks import _part_colours
+
+    img = np.zeros((200, 100, 3), np.uint8)
+    img[40:110] = (200, 30, 30)  # torso rows
+    img[110:180] = (30, 30, 200)  # thighs rows
+    lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB)
+    pts = {11: (30, 40), 12: (70, 40), 23: (32, 110), 24: (68, 110), 25: (34, 180), 26: (66, 180)}
+
+    class P:
+        def __init__(self, x, y, vis):
+            self.x, self.y, self.visibility = x / 100, y / 200, vis
+
+    def result(hidden=()):
+        lm = [P(*pts.get(i, (0, 0)), 0.0 if i in hidden else 0.9) for i in range(33)]
+        return type("Result", (), {"pose_landmarks": type("L", (), {"landmark": lm})()})()
+
+    c = _part_colours(lab, result(), 0.5)
+    red = cv2.cvtColor(np.array([[[200, 30, 30]]], np.uint8), cv2.COLOR_RGB2LAB)[0, 0]
+    blue = cv2.cvtColor(np.array([[[30, 30, 200]]], np.uint8), cv2.COLOR_RGB2LAB)[0, 0]
+    np.testing.assert_allclose(c[:3], red, atol=1.0)
+    np.testing.assert_allclose(c[3:], blue, atol=1.0)
+    c = _part_colours(lab, result(hidden=(26,)), 0.5)
+    assert np.isfinite(c[:3]).all() and np.isnan(c[3:]).all()

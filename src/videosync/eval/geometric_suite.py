@@ -31,6 +31,7 @@ Progress = Callable[[str], None] | None
 # (row label for the embedder, registry name, params) x (predictor label, name, params)
 _METHODS_REAL = [
     ("landmarks", "landmarks", {}, "epipolar", "epipolar", {}),
+    ("landmarks", "landmarks", {}, "epipolar (pairing by geometry only)", "epipolar", {"appearance": False}),
     ("tracks", "tracks", {}, "epilines", "epilines", {}),
     ("motion", "motion", {}, "lag", "lag", {}),
     ("motion (compensate=on)", "motion", {"compensate": "on"}, "lag", "lag", {}),
@@ -52,10 +53,12 @@ _METHODS_SYNTH_OBJECTS = [m for m in _METHODS_SYNTH if m[1] != "landmarks"]
 REAL_TITLE = "Real footage: visualsync-dev, geometric sync (landmarks + epipolar) beside motion + lag"
 REAL_DESCRIPTION = (
     "The visualsync-dev scenes (10 fps; labels good to about ±1 frame), every camera pair, whole clips. "
-    "`landmarks`: MediaPipe pose, up to 3 people per frame (trackers on masked frames), cached per file. "
+    "`landmarks`: MediaPipe pose, up to 3 people per frame (trackers on masked frames), each with the mean "
+    "colour of torso and thighs, cached per file. "
     "`epipolar`: per candidate offset, a fundamental matrix fitted (MSAC) on the time-aligned correspondences "
     "of half the frames, scored by the median Sampson distance of the other half's fastest-moving points; "
-    "people paired between views per frame. N-camera rows: each scene's three pairs solved jointly, each "
+    "people paired between views per frame by clothes colour (in units of each camera's own spread), then "
+    "geometry ('pairing by geometry only': without the colours). N-camera rows: each scene's three pairs solved jointly, each "
     "pair then scored by the solved offsets: 'peaks' = the robust IRLS solve of the pairs' answers (as `sync` runs it: several starts), "
     "'profiles' = the profile-aware solve (other peaks of a pair's profile may win by agreeing). "
     "`tracks` + `epilines` (no people needed): background SIFT matches between the views (ratio test, MAGSAC) "

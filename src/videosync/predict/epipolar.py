@@ -54,7 +54,7 @@ _REFINE_PEAKS = 5
 _FOLD_BLOCKS = 4
 _MIN_SUPPORT = 0.3  # candidate lags need this share of the best-supported lag's held-out points
 
-__all__ = ["EpipolarPredictor", "alignment_error", "fit_fundamental", "sampson_distance"]
+__all__ = ["EpipolarPredictor", "alignment_error", "appearance_pairs", "fit_fundamental", "sampson_distance"]
 
 def coarse_to_fine(d_all: np.ndarray, allowed: np.ndarray, coarse_cost, fine_cost, *, reach: int = 1):
     """Errors of every allowed lag by ``coarse_cost(d) -> (error, support)``, then the best
@@ -219,11 +219,11 @@ def _speed(P: np.ndarray) -> np.ndarray:
     return v
 
 
-def _held_out(F, At, Bt, mirror, min_pair_points, Va, Vb):
+def _held_out(F, At, Bt, mirror, min_pair_points, Va, Vb, allowed=None):
     """Sampson distances of the held-out rows under F, persons paired per row.
 
-    At (nt, Sa, K, 2), Bt (nt, Sb, K, 2), speeds Va (nt, Sa, K), Vb (nt, Sb, K) → list of
-    (distances, speeds) of the chosen pairings' points."""
+    At (nt, Sa, K, 2), Bt (nt, Sb, K, 2), speeds Va (nt, Sa, K), Vb (nt, Sb, K), optional
+    allowed (nt, Sa, Sb) pairings → list of (distances, speeds) of the chosen pairings' points."""
     nt, sa, k, _ = At.shape
     sb = Bt.shape[1]
     d = np.full((sa, sb, nt, k), np.nan)
@@ -246,6 +246,8 @@ def _held_out(F, At, Bt, mirror, min_pair_points, Va, Vb):
                     best = np.where(use[:, None], dv, best)
             if best is not None:
                 d[p, q] = best
+    if allowed is not None:
+        d[~np.transpose(allowed, (1, 2, 0))] = np.nan
     cnt = np.isfinite(d).sum(axis=3)  # (sa, sb, nt)
     med = np.where(cnt >= min_pair_points, _clipped_mean(d, 3), np.inf)
     out = []
@@ -281,6 +283,7 @@ def alignment_error(
     min_points: int = 24,
     max_points: int = 600,
     moving: float = 0.5,
+    allowed: np.ndarray | None = None,
 ) -> tuple[float, int]:
     """Cross-validated epipolar error of time-aligned correspondences.
 
@@ -301,6 +304,9 @@ def alignment_error(
     moving : float
         Share of the held-out points, the fastest-moving in the image (central
         differences, the larger of the two views), that the error is taken over; 1: all.
+    allowed : np.ndarray [shape=(n, S_a, S_b), bool], optional
+        Which person of a may be paired with which person of b in each row (e.g. by their
+        clothes' colour, :func:`appearance_pairs`); None: any pairing, decided by geometry.
 
     Returns
     -------
@@ -334,6 +340,8 @@ def alignment_error(
             for p in range(sa):
                 for q in range(sb):
                     m = fa[fit, p] & fb[fit, q]
+                    if allowed is not None:
+                        m &= allowed[fit, p, q][:, None]
                     if m.sum() >= 8:
                         pa.append(A[fit, p][m])
                         pb.append(B[fit, q][m])
@@ -351,7 +359,8 @@ def alignment_error(
                                 groups=g if sa * sb > 1 else None)
             if F is None:
                 continue
-            errs += _held_out(F, A[test], B[test], mirror, 5, va[test], vb[test])
+            errs += _held_out(F, A[test], B[test], mirror, 5, va[test], vb[test],
+                              None if allowed is None else allowed[test])
     errs = [x for x in errs if x[0].size]
     if not errs:
         return float("nan"), 0
@@ -376,11 +385,31 @@ def _slots(columns: int) -> tuple[int, int]:
     return 1, k
 
 
-def _points(grid: Grid) -> np.ndarray | None:
+def _layout(grid: Grid, details: dict | None) -> tuple[int, int, int]:
+    """(person slots, landmarks per slot, appearance values per slot) of the rows: from the
+    embedding's ``details["layout"]`` (the ``landmarks`` embedder), else inferred from the
+    width of rows that hold (x, y, present) triples only."""
+    lay = details.get("layout") if isinstance(details, dict) else None
+    if isinstance(lay, dict) and lay.get("kind") == "landmarks":
+        try:
+            s, k, a = int(lay["people"]), int(lay["landmarks"]), int(lay.get("appearance", 0))
+        except (KeyError, TypeError, ValueError):
+            s = 0
+        if s > 0 and k > 0 and a >= 0 and grid.features.shape[1] == s * (3 * k + 2 * a):
+            return s, k, a
+    s, k = _slots(grid.features.shape[1])
+    return s, k, 0
+
+
+def _points(grid: Grid, layout: tuple[int, int, int] | None = None) -> np.ndarray | None:
     """Grid rows → (N, S, K, 2) points (NaN where missing or the row is invalid), or None if
     the features are not (x, y, present) triples."""
     f = grid.features
-    if f.ndim != 2 or f.shape[1] < 3 or f.shape[1] % 3:
+    if f.ndim != 2:
+        return None
+    if layout is not None and layout[2]:
+        f = f[:, : 3 * layout[0] * layout[1]]
+    if f.shape[1] < 3 or f.shape[1] % 3:
         return None
     r = f.reshape(f.shape[0], -1, 3).astype(np.float64)
     pres = r[..., 2]
@@ -388,13 +417,72 @@ def _points(grid: Grid) -> np.ndarray | None:
         return None
     ok = (pres >= 1 - 1e-6) & grid.valid[:, None]
     pts = np.where(ok[..., None], r[..., :2], np.nan)
-    s, k = _slots(f.shape[1])
+    s, k = (layout[0], layout[1]) if layout is not None else _slots(f.shape[1])
     return pts.reshape(pts.shape[0], s, k, 2)
 
 
-def _shifted(grid: Grid, shift: float, n: int) -> np.ndarray:
-    """b's points at fractional row positions ``i + shift`` for i in 0..n-1 (linear in time;
-    a point exists only where both neighbouring rows have it; NaN outside b)."""
+def _appearance(grid: Grid, layout: tuple[int, int, int]) -> np.ndarray | None:
+    """Grid rows → (N, S, A) appearance of each person slot (NaN where missing), or None when
+    the rows carry none. Each slot's block is A (value, present) pairs (present 1: measured
+    in both neighbouring frames after time interpolation)."""
+    s, k, a = layout
+    if not a:
+        return None
+    f = grid.features[:, 3 * s * k:].astype(np.float64).reshape(len(grid.valid), s, a, 2)
+    ok = (f[..., 1] >= 1 - 1e-6) & grid.valid[:, None, None]
+    return np.where(ok, f[..., 0], np.nan)
+
+
+def _colour_scale(app: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(median, spread) per channel of one camera's appearance over its whole video (NaN for
+    a channel measured fewer than twice), or None when no channel is. Cameras differ in
+    white balance and exposure, so colours are compared in units of each camera's own
+    spread around its own median."""
+    v = app.reshape(-1, app.shape[-1])
+    enough = np.isfinite(v).sum(axis=0) >= 2
+    if not enough.any():
+        return None
+    med = np.full(v.shape[1], np.nan)
+    sd = np.full(v.shape[1], np.nan)
+    med[enough] = np.nanmedian(v[:, enough], axis=0)
+    sd[enough] = np.maximum(np.nanstd(v[:, enough], axis=0), 1e-6)
+    return med, sd
+
+
+def appearance_pairs(app_a: np.ndarray, app_b: np.ndarray, max_distance: float = 0.5) -> np.ndarray:
+    """Which person of a may be which person of b, per row, by appearance.
+
+    ``app_a`` (n, S_a, A), ``app_b`` (n, S_b, A): comparable appearance vectors (e.g. the
+    standardised clothes colours of the ``landmarks`` embedder), NaN where missing. Per row
+    the people are paired one to one, greedily by the root-mean-square difference over the
+    values both have (at least half of them), and a pairing is kept where that difference
+    is at most ``max_distance``. Returns (n, S_a, S_b) bool.
+    """
+    n, sa, na = app_a.shape
+    sb = app_b.shape[1]
+    diff = (app_a[:, :, None, :] - app_b[:, None, :, :]) ** 2
+    both = np.isfinite(diff)
+    cnt = both.sum(axis=-1)
+    d = np.sqrt(np.where(both, diff, 0.0).sum(axis=-1) / np.maximum(cnt, 1))
+    d = np.where(cnt >= max(1, (na + 1) // 2), d, np.inf)
+    out = np.zeros((n, sa, sb), bool)
+    rows = np.arange(n)
+    for _ in range(min(sa, sb)):
+        flat = d.reshape(n, -1)
+        k = np.argmin(flat, axis=1)
+        v = flat[rows, k]
+        p, q = np.divmod(k, sb)
+        ok = v <= max_distance
+        out[rows[ok], p[ok], q[ok]] = True
+        d[rows, p, :] = np.inf
+        d[rows, :, q] = np.inf
+    return out
+
+
+def _shifted(grid: Grid, shift: float, n: int) -> Grid:
+    """b's rows at fractional row positions ``i + shift`` for i in 0..n-1 (linear in time;
+    invalid outside b), as a grid that :func:`_points` and :func:`_appearance` read: a point
+    exists only where both neighbouring rows have it."""
     f = grid.features.astype(np.float64)
     m = f.shape[0]
     base = int(np.floor(shift + 1e-9))
@@ -402,18 +490,15 @@ def _shifted(grid: Grid, shift: float, n: int) -> np.ndarray:
     if w < 1e-9:
         w = 0.0
     j0 = np.arange(n) + base
-    s, k = _slots(f.shape[1])
-    out = np.full((n, s, k, 2), np.nan)
+    rows = np.zeros((n, f.shape[1]))
+    valid = np.zeros(n, bool)
     inside = (j0 >= 0) & (j0 + (1 if w > 0 else 0) < m)
-    if not inside.any():
-        return out
-    j0i = j0[inside]
-    j1i = j0i + 1 if w > 0 else j0i
-    rows = f[j0i] * (1 - w) + f[j1i] * w
-    valid = grid.valid[j0i] & grid.valid[j1i]
-    g = Grid(rows.astype(np.float32), valid, 0, grid.step_seconds)
-    out[inside] = _points(g)
-    return out
+    if inside.any():
+        j0i = j0[inside]
+        j1i = j0i + 1 if w > 0 else j0i
+        rows[inside] = f[j0i] * (1 - w) + f[j1i] * w
+        valid[inside] = grid.valid[j0i] & grid.valid[j1i]
+    return Grid(rows.astype(np.float32), valid, 0, grid.step_seconds)
 
 
 class EpipolarPredictor(Predictor):
@@ -438,6 +523,14 @@ class EpipolarPredictor(Predictor):
         Step (in grid steps) of the fine search around the best integer lag; 0 disables it.
     exclusion_seconds : float
         Other local maxima closer than this to the peak are not runners-up.
+    appearance : bool
+        When both embeddings carry each person's appearance (``landmarks`` with
+        ``appearance=True``) and either holds several person slots, pair people across the
+        views by it (per row, one to one, by clothes colour in units of each camera's own
+        spread; :func:`appearance_pairs`) before the geometry is fitted; otherwise any
+        pairing is tried and geometry decides.
+    appearance_distance : float
+        Largest root-mean-square colour difference (in those units) of a pairing.
     """
 
     name = "epipolar"
@@ -445,7 +538,8 @@ class EpipolarPredictor(Predictor):
 
     def __init__(self, *, window_seconds: float | None = None, hypotheses: int = 128, threshold: float = 0.003,
                  statistic: str = "median", moving: float = 0.5, mirror: bool = True, subframe_step: float = 0.1,
-                 exclusion_seconds: float = 0.3) -> None:
+                 exclusion_seconds: float = 0.3, appearance: bool = True,
+                 appearance_distance: float = 0.5) -> None:
         self.window_seconds = check_number("EpipolarPredictor", "window_seconds", window_seconds, low=0,
                                            low_open=True, allow_none=True)
         self.hypotheses = check_number("EpipolarPredictor", "hypotheses", hypotheses, low=1, high=10000,
@@ -456,21 +550,31 @@ class EpipolarPredictor(Predictor):
         self.mirror = check_flag("EpipolarPredictor", "mirror", mirror)
         self.subframe_step = check_number("EpipolarPredictor", "subframe_step", subframe_step, low=0, high=0.5)
         self.exclusion_seconds = check_number("EpipolarPredictor", "exclusion_seconds", exclusion_seconds, low=0)
+        self.appearance = check_flag("EpipolarPredictor", "appearance", appearance)
+        self.appearance_distance = check_number("EpipolarPredictor", "appearance_distance", appearance_distance,
+                                                low=0, low_open=True)
 
     @classmethod
     def test_params(cls):
         return [{}, {"window_seconds": 2.0, "hypotheses": 32, "subframe_step": 0.0}]
 
-    def _error(self, A, grid_b, shift, window, mirror, coarse=False):
-        B = _shifted(grid_b, shift, A.shape[0])
+    def _error(self, A, grid_b, shift, window, mirror, coarse=False, layout_b=None, colour=None):
+        g = _shifted(grid_b, shift, A.shape[0])
+        B = _points(g, layout_b)
+        allowed = None
+        if colour is not None:  # (a's standardised appearance, b's (median, spread))
+            za, (med, sd) = colour
+            allowed = appearance_pairs(za, (_appearance(g, layout_b) - med) / sd, self.appearance_distance)
         return alignment_error(A, B, window=window, mirror=mirror, threshold=self.threshold,
                                statistic=self.statistic, moving=self.moving,
                                hypotheses=max(8, self.hypotheses // 4) if coarse else self.hypotheses,
-                               max_points=200 if coarse else 600)
+                               max_points=200 if coarse else 600, allowed=allowed)
 
     def _predict(self, sim: SimilarityMatrix, search: SearchRange) -> OffsetEstimate:
-        A = _points(sim.grid_a)
-        Bp = _points(sim.grid_b)
+        la = _layout(sim.grid_a, sim.details_a)
+        lb = _layout(sim.grid_b, sim.details_b)
+        A = _points(sim.grid_a, la)
+        Bp = _points(sim.grid_b, lb)
         if A is None or Bp is None or A.shape[2] != Bp.shape[2]:
             return OffsetEstimate(0.0, 0.0, details={
                 "reason": "the embedding's rows are not (x, y, present) correspondences (use embedder 'landmarks')"})
@@ -489,11 +593,19 @@ class EpipolarPredictor(Predictor):
             k = A.shape[2]
             if k in (33, 13):
                 mirror = mirror_permutation(landmark_indices("all" if k == 33 else "body"))
+        colour = None
+        if self.appearance and la[2] and la[2] == lb[2] and la[0] * lb[0] > 1:  # someone to tell apart
+            app_a, app_b = _appearance(sim.grid_a, la), _appearance(sim.grid_b, lb)
+            sa_, sb_ = _colour_scale(app_a), _colour_scale(app_b)
+            if sa_ is not None and sb_ is not None:
+                colour = ((app_a - sa_[0]) / sa_[1], sb_)
+
+        def cost(d, coarse=False):
+            return self._error(A, sim.grid_b, d, window, mirror, coarse=coarse, layout_b=lb, colour=colour)
+
         # Coarse: every allowed whole lag with a cheap fit; fine: the best few peaks and their
         # neighbours again with the full fit.
-        err, npts, allowed = coarse_to_fine(
-            d_all, allowed, lambda d: self._error(A, sim.grid_b, d, window, mirror, coarse=True),
-            lambda d: self._error(A, sim.grid_b, d, window, mirror))
+        err, npts, allowed = coarse_to_fine(d_all, allowed, lambda d: cost(d, coarse=True), cost)
         with np.errstate(divide="ignore", invalid="ignore"):
             score = -np.log10(np.maximum(err, 1e-9))
         lags_s = lags * step
@@ -507,8 +619,7 @@ class EpipolarPredictor(Predictor):
         if self.subframe_step > 0:
             fine = np.arange(-0.6, 0.6 + 1e-9, self.subframe_step)
             fy = np.array([
-                y[best] if abs(f) < 1e-9 else -np.log10(max(self._error(A, sim.grid_b, d_all[best] + f, window,
-                                                                          mirror)[0], 1e-9))
+                y[best] if abs(f) < 1e-9 else -np.log10(max(cost(d_all[best] + f)[0], 1e-9))
                 for f in fine
             ])
             fy = np.where(np.isfinite(fy), fy, -np.inf)
@@ -536,5 +647,6 @@ class EpipolarPredictor(Predictor):
                 "subframe_steps": frac,
                 "points_at_peak": int(npts[best]),
                 "candidates": int(ok.sum()),
+                "appearance": colour is not None,
             },
         )

@@ -160,6 +160,8 @@ class SimilarityMatrix:
         self.step_seconds = float(step_seconds)
         ga, gb = resample(a, self.step_seconds), resample(b, self.step_seconds)
         self.grid_a, self.grid_b = ga, gb
+        # What the embedders said about each video (e.g. the landmarks' row layout).
+        self.details_a, self.details_b = a.details, b.details
         # Both grids at their videos' own step (one frame rate, not resampled): row-to-row
         # patterns of the files (an encoder's frame rhythm) then line up.
         self.own_steps = all(abs(_median_step(e) - self.step_seconds) <= 0.01 * self.step_seconds for e in (a, b))
