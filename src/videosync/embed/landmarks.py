@@ -97,8 +97,9 @@ APPEARANCE_VALUES = 3 * len(_PARTS)
 
 
 def _part_colours(lab: np.ndarray, res, min_visibility: float) -> np.ndarray:
-    """Mean CIELAB colour (OpenCV's 8-bit scale) of each of :data:`_PARTS` of one person, NaN
-    where a corner is not visible enough or the part covers too few pixels: (3·parts,)."""
+    """Mean CIELAB colour of each of :data:`_PARTS` of one person (OpenCV's 8-bit L, a, b
+    divided by 255, so every value is in [0, 1] like the points), NaN where a corner is not
+    visible enough or the part covers too few pixels: (3·parts,)."""
     import cv2
 
     h, w = lab.shape[:2]
@@ -117,7 +118,7 @@ def _part_colours(lab: np.ndarray, res, min_visibility: float) -> np.ndarray:
         cv2.fillConvexPoly(mask, np.round(quad - (x0, y0)).astype(np.int32), 1)
         if mask.sum() < _PART_MIN_PIXELS:
             continue
-        out[3 * j:3 * j + 3] = lab[y0:y1, x0:x1][mask > 0].mean(axis=0)
+        out[3 * j:3 * j + 3] = lab[y0:y1, x0:x1][mask > 0].mean(axis=0) / 255.0
     return out
 
 
@@ -215,7 +216,7 @@ def unpack_landmarks(rows: np.ndarray, *, min_present: float = 1.0 - 1e-6, layou
     below ``min_present`` (after time interpolation: not seen in both neighbouring frames).
     ``layout`` (:func:`landmarks_layout`): rows with appearance columns after the points."""
     r = np.asarray(rows, dtype=np.float64)
-    if layout:
+    if layout and r.ndim == 2:
         r = r[:, : 3 * int(layout["people"]) * int(layout["landmarks"])]
     if r.ndim != 2 or r.shape[1] % 3 or r.shape[1] == 0:
         raise ShapeError(f"landmark rows must have shape (T, 3K), got {r.shape}", expected=("T", "3K"), actual=r.shape)
@@ -322,6 +323,6 @@ class LandmarksEmbedder(Embedder):
 
     def _cache_file(self, path) -> str | None:
         key = [self.joints, self.people, self.min_visibility, self.max_side]
-        return cache_file("landmarks", path, _CACHE_VERSION, key + (["appearance"] if self.appearance else []))
+        return cache_file("landmarks", path, _CACHE_VERSION, key + (["appearance/255"] if self.appearance else []))
 
 
