@@ -45,6 +45,18 @@ Confidence (``confidence``):
   a margin of about 1.5 gives 0.5.
 
 A flat profile (static camera) or two similar peaks give a confidence near 0.
+
+**Where the files' edges line up** (``edges=True``, matched mode): every file has things
+that happen at its own start and end, not the scene's: an exposure settling, or x264's
+macroblock tree giving the last ``rc_lookahead`` frames ever fewer bits, so the coding noise
+in their frame differences fades (docs/geometric.md). Two files share them at the offset that
+lines up their starts (or their ends), and a pair with little real motion can peak there.
+When the answer is within one step of such an offset, the profile is computed again without
+the first and last :data:`EDGE_TRIM_SECONDS` of each video (at most :data:`EDGE_TRIM_SHARE`
+of the shorter one); if that moves the answer by more than one step, the answer rested on the
+edges and its confidence is capped at :data:`EDGE_CONFIDENCE`. ``details["edges_lined_up"]``,
+``["edges_trimmed_offset_seconds"]`` and ``["edges_hold"]`` say what was checked. The
+answer itself is kept.
 """
 
 from __future__ import annotations
@@ -85,6 +97,12 @@ NULL_EARLY = 8
 NULL_EARLY_SE = 3.0
 NULL_EARLY_LOW = 0.1  # under every threshold acted on: the session's 0.25 edge floor, 0.5 to accept
 NULL_EARLY_HIGH = 0.999
+# Answers where the files' starts or ends line up (see the module docstring): trim this much
+# of each end (at most this share of the shorter video) and see whether the answer holds;
+# if not, cap the confidence (under every threshold acted on, like NULL_EARLY_LOW).
+EDGE_TRIM_SECONDS = 4.0
+EDGE_TRIM_SHARE = 0.15
+EDGE_CONFIDENCE = 0.1
 
 
 def parabolic_offset(y_minus: float, y0: float, y_plus: float) -> float:
@@ -245,6 +263,37 @@ def _refine_matched(sim: SimilarityMatrix, lag: int, fallback: float) -> float:
     return float(frac)
 
 
+def _without_edges(g: Grid, trim_seconds: float) -> Grid:
+    t = g.times_seconds
+    keep = (t >= t[0] + trim_seconds - 1e-9) & (t <= t[-1] - trim_seconds + 1e-9)
+    return Grid(g.features, g.valid & keep, g.start_step, g.step_seconds)
+
+
+def edge_check(sim: SimilarityMatrix, offset_seconds: float, search: SearchRange, *, orders=(0, 1),
+               rhythm: bool = True) -> dict | None:
+    """Does a matched-profile answer rest on the files' edges? None when ``offset_seconds`` is
+    not within one grid step of the offset that lines up the two videos' starts or their
+    ends; else what was found: which edges line up, how much was trimmed, the answer without
+    them and whether it ``holds`` (within one step; None when too little is left to say)."""
+    ga, gb = sim.grid_a, sim.grid_b
+    ta, tb = ga.times_seconds, gb.times_seconds
+    step = sim.step_seconds
+    lined_up = {"starts": tb[0] - ta[0], "ends": tb[-1] - ta[-1]}
+    which = [k for k, o in lined_up.items() if abs(offset_seconds - o) <= step + 1e-9]
+    if not which:
+        return None
+    trim = min(EDGE_TRIM_SECONDS, EDGE_TRIM_SHARE * min(ta[-1] - ta[0], tb[-1] - tb[0]))
+    p = matched_lag_profile(_without_edges(ga, trim), _without_edges(gb, trim), orders=orders, rhythm=rhythm)
+    allowed = search.allowed_lags(p.lags_steps, p.overlap_steps, sim) & np.isfinite(p.significance)
+    out = {"lined_up": which, "trim_seconds": float(trim), "trimmed_offset_seconds": None, "holds": None}
+    if allowed.sum() >= 3:
+        k = int(np.nanargmax(np.where(allowed, p.significance, np.nan)))
+        other = float(p.lags_steps[k] * step)
+        out["trimmed_offset_seconds"] = other
+        out["holds"] = bool(abs(other - offset_seconds) <= step + 1e-9)
+    return out
+
+
 class LagPredictor(Predictor):
     name = "lag"
     summary = ("score every lag (diagonal mean, or matched-channel significance of the features and their "
@@ -252,7 +301,7 @@ class LagPredictor(Predictor):
 
     def __init__(self, *, mode: str = "auto", subframe: str = "parabola", exclusion_seconds: float = 0.2,
                  confidence: str = "null", null_profiles: int = NULL_PROFILES, orders=(0, 1),
-                 sequential: bool = True, rhythm: bool = True) -> None:
+                 sequential: bool = True, rhythm: bool = True, edges: bool = True) -> None:
         self.mode = check_choice("LagPredictor", "mode", mode, ("auto", "diagonal", "matched"))
         self.confidence = check_choice("LagPredictor", "confidence", confidence, ("null", "margin"))
         self.null_profiles = int(check_number("LagPredictor", "null_profiles", null_profiles, low=1))
@@ -261,6 +310,7 @@ class LagPredictor(Predictor):
         self.orders = check_orders("LagPredictor", orders)
         self.sequential = check_flag("LagPredictor", "sequential", sequential)
         self.rhythm = check_flag("LagPredictor", "rhythm", rhythm)
+        self.edges = check_flag("LagPredictor", "edges", edges)
 
     @classmethod
     def test_params(cls):
@@ -314,6 +364,14 @@ class LagPredictor(Predictor):
                      "null_excess": float(excess) if np.isfinite(excess) else None}
         else:
             conf = margin_confidence(margin)
+        if mode == "matched" and self.edges:
+            edge = edge_check(sim, offset, search, orders=self.orders, rhythm=self._rhythm(sim))
+            if edge is not None:
+                extra.update({"edges_lined_up": ",".join(edge["lined_up"]),
+                              "edges_trimmed_offset_seconds": edge["trimmed_offset_seconds"],
+                              "edges_hold": edge["holds"]})
+                if edge["holds"] is False:
+                    conf = min(conf, EDGE_CONFIDENCE)
         return OffsetEstimate(
             offset,
             conf,
@@ -337,10 +395,12 @@ def without_null(predictor: Predictor, *, level_only: bool = False) -> Predictor
     """``predictor`` itself, or a copy answering with the margin confidence if it is a ``lag``
     with the null one: for many short windows whose confidences only weight a fit (the null
     profiles would cost ~25× the answer and change nothing the fit needs). ``level_only``
-    also drops the change profile (``orders=(0,)``): for a first pass that only ranks pairs."""
+    also drops the change profile (``orders=(0,)``): for a first pass that only ranks pairs.
+    The edge check is off too: a window's edges are not a file's."""
     if isinstance(predictor, LagPredictor) and predictor.confidence == "null":
         predictor = copy.copy(predictor)
         predictor.confidence = "margin"
+        predictor.edges = False
         if level_only:
             predictor.orders = (0,)
     return predictor
