@@ -53,8 +53,9 @@ in their frame differences fades (docs/geometric.md). Two files share them at th
 lines up their starts (or their ends), and a pair with little real motion can peak there.
 When the answer is within one step of such an offset, the profile is computed again without
 the first and last :data:`EDGE_TRIM_SECONDS` of each video (at most :data:`EDGE_TRIM_SHARE`
-of the shorter one); if that moves the answer by more than one step, the answer rested on the
-edges and its confidence is capped at :data:`EDGE_CONFIDENCE`. ``details["edges_lined_up"]``,
+of the shorter one); if that moves the answer to another peak (farther than two steps and
+``exclusion_seconds``), the answer rested on the edges and its confidence is capped at
+:data:`EDGE_CONFIDENCE`. ``details["edges_lined_up"]``,
 ``["edges_trimmed_offset_seconds"]`` and ``["edges_hold"]`` say what was checked. The
 answer itself is kept.
 """
@@ -270,11 +271,12 @@ def _without_edges(g: Grid, trim_seconds: float) -> Grid:
 
 
 def edge_check(sim: SimilarityMatrix, offset_seconds: float, search: SearchRange, *, orders=(0, 1),
-               rhythm: bool = True) -> dict | None:
+               rhythm: bool = True, tolerance_seconds: float = 0.2) -> dict | None:
     """Does a matched-profile answer rest on the files' edges? None when ``offset_seconds`` is
     not within one grid step of the offset that lines up the two videos' starts or their
     ends; else what was found: which edges line up, how much was trimmed, the answer without
-    them and whether it ``holds`` (within one step; None when too little is left to say)."""
+    them and whether it ``holds`` (the same peak: within two grid steps or
+    ``tolerance_seconds``, whichever is more; None when too little is left to say)."""
     ga, gb = sim.grid_a, sim.grid_b
     ta, tb = ga.times_seconds, gb.times_seconds
     step = sim.step_seconds
@@ -290,7 +292,7 @@ def edge_check(sim: SimilarityMatrix, offset_seconds: float, search: SearchRange
         k = int(np.nanargmax(np.where(allowed, p.significance, np.nan)))
         other = float(p.lags_steps[k] * step)
         out["trimmed_offset_seconds"] = other
-        out["holds"] = bool(abs(other - offset_seconds) <= step + 1e-9)
+        out["holds"] = bool(abs(other - offset_seconds) <= max(2 * step, tolerance_seconds) + 1e-9)
     return out
 
 
@@ -365,7 +367,8 @@ class LagPredictor(Predictor):
         else:
             conf = margin_confidence(margin)
         if mode == "matched" and self.edges:
-            edge = edge_check(sim, offset, search, orders=self.orders, rhythm=self._rhythm(sim))
+            edge = edge_check(sim, offset, search, orders=self.orders, rhythm=self._rhythm(sim),
+                              tolerance_seconds=self.exclusion_seconds)
             if edge is not None:
                 extra.update({"edges_lined_up": ",".join(edge["lined_up"]),
                               "edges_trimmed_offset_seconds": edge["trimmed_offset_seconds"],
