@@ -44,6 +44,7 @@ def test_answer_resting_on_the_files_ends_is_not_trusted(seed):
     assert est.details["edges_lined_up"] == "starts,ends" and est.details["edges_hold"] is False
     assert est.details["edges_trimmed_offset_seconds"] == pytest.approx(-3.0, abs=0.15)
     assert est.confidence <= EDGE_CONFIDENCE
+    assert "lines up the two files' starts and ends" in est.details["reason"]
 
 
 def test_true_offset_where_the_edges_line_up_stays_confident():

@@ -375,6 +375,8 @@ class LagPredictor(Predictor):
                               "edges_hold": edge["holds"]})
                 if edge["holds"] is False:
                     conf = min(conf, EDGE_CONFIDENCE)
+                    extra["reason"] = (f"the answer lines up the two files' {' and '.join(edge['lined_up'])} and "
+                                       f"moves without their first and last {edge['trim_seconds']:.1f} s")
         return OffsetEstimate(
             offset,
             conf,
