@@ -60,3 +60,12 @@ def test_answers_elsewhere_are_not_checked():
     est = _predict(a, b)
     assert est.offset_seconds == pytest.approx(-3.0, abs=0.1)
     assert "edges_hold" not in est.details and est.confidence > 0.9
+
+
+def test_windows_skip_the_edge_check():
+    from videosync.predict.lag import LagPredictor, without_null
+
+    assert LagPredictor().edges is True
+    assert without_null(LagPredictor()).edges is False
+    margin = LagPredictor(confidence="margin")
+    assert without_null(margin).edges is False and margin.edges is True  # a copy

@@ -402,10 +402,11 @@ def without_null(predictor: Predictor, *, level_only: bool = False) -> Predictor
     profiles would cost ~25× the answer and change nothing the fit needs). ``level_only``
     also drops the change profile (``orders=(0,)``): for a first pass that only ranks pairs.
     The edge check is off too: a window's edges are not a file's."""
-    if isinstance(predictor, LagPredictor) and predictor.confidence == "null":
+    if isinstance(predictor, LagPredictor) and (predictor.confidence == "null" or predictor.edges):
         predictor = copy.copy(predictor)
-        predictor.confidence = "margin"
+        if predictor.confidence == "null":
+            predictor.confidence = "margin"
+            if level_only:
+                predictor.orders = (0,)
         predictor.edges = False
-        if level_only:
-            predictor.orders = (0,)
     return predictor
