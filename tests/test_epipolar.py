@@ -270,3 +270,20 @@ def test_part_colours_read_torso_and_thighs():
     np.testing.assert_allclose(c[3:], blue, atol=0.005)
     c = _part_colours(lab, result(hidden=(26,)), 0.5)
     assert np.isfinite(c[:3]).all() and np.isnan(c[3:]).all()
+
+
+def test_layout_survives_the_long_video_path():
+    # Long pairs are matched on box-averaged and re-timed copies (videosync.longmatch); the
+    # colour columns must still be read as colours there, not as more points.
+    from videosync.longmatch import _retimed, box_average
+
+    rng = np.random.default_rng(4)
+    a, b = _rig(0.93, seed=8, n_points=39, noise=0.002)
+    colours = rng.uniform(0.25, 0.8, (3, 6))
+    a = _with_colours(a, colours, rng, people=3)
+    b = _with_colours(b, colours, rng, people=3, swap=np.array([rng.permutation(3) for _ in range(b.num_frames)]))
+    for e in (box_average(a, 1 / FPS), _retimed(a, 0.0, 12.0, 0.0)):
+        assert e.details == a.details
+    est = PREDICTORS.create("epipolar").predict(SimilarityMatrix(box_average(a, 1 / FPS), b),
+                                                SearchRange(max_offset_seconds=4.0))
+    assert est.details["appearance"] is True

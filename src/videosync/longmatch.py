@@ -161,7 +161,7 @@ def box_average(emb: Embedding, step_seconds: float) -> Embedding:
     sums = np.zeros((len(bins), f.shape[1]))
     np.add.at(sums, inv, f)
     counts = np.bincount(inv, minlength=len(bins)).astype(np.float64)
-    return Embedding((bins + 0.5) * step_seconds, sums / counts[:, None], None, emb.channels_correspond)
+    return Embedding((bins + 0.5) * step_seconds, sums / counts[:, None], None, emb.channels_correspond, emb.details)
 
 
 def _retimed(emb: Embedding, lo: float, hi: float, shift: float) -> Embedding | None:
@@ -171,7 +171,7 @@ def _retimed(emb: Embedding, lo: float, hi: float, shift: float) -> Embedding | 
     if i1 - i0 < 4:
         return None
     return Embedding(t[i0:i1] - shift, emb.features[i0:i1], None if emb.valid is None else emb.valid[i0:i1],
-                     emb.channels_correspond)
+                     emb.channels_correspond, emb.details)
 
 
 def _weighted_median(x: np.ndarray, w: np.ndarray) -> float:
