@@ -90,6 +90,14 @@ def test_pack_unpack_round_trip(rng):
     rows = pack_landmarks(p)
     assert rows.shape == (5, 12) and np.isfinite(rows).all()
     np.testing.assert_allclose(unpack_landmarks(rows), p)
+    # with two person slots' colours after the points: read back through the layout
+    from videosync.embed.landmarks import landmarks_layout
+
+    colours = rng.uniform(0, 1, (5, 2, 6))
+    colours[3, 1] = np.nan
+    rows = pack_landmarks(p, colours)
+    assert rows.shape == (5, 12 + 2 * 6 * 2)
+    np.testing.assert_allclose(unpack_landmarks(rows, layout=landmarks_layout(2, 2, 6)), p)
 
 
 def test_mirror_permutation_swaps_sides():

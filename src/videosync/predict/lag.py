@@ -324,18 +324,19 @@ class LagPredictor(Predictor):
         # at different rates the two rhythms do not correlate and there is nothing to remove.
         return self.rhythm and sim.own_steps
 
-    def _profile(self, sim: SimilarityMatrix):
+    def _profile(self, sim: SimilarityMatrix, rhythm: bool):
         mode = self.mode
         if mode == "auto":
             mode = "diagonal" if sim.channels_correspond else "matched"
         if mode == "matched":
-            p = matched_lag_profile(sim.grid_a, sim.grid_b, orders=self.orders, rhythm=self._rhythm(sim))
+            p = matched_lag_profile(sim.grid_a, sim.grid_b, orders=self.orders, rhythm=rhythm)
             return mode, p.lags_steps, p.significance, p.overlap_steps, p.step_seconds
         p = sim.lag_profile()
         return mode, p.lags_steps, p.score, p.overlap_steps, p.step_seconds
 
     def _predict(self, sim: SimilarityMatrix, search: SearchRange) -> OffsetEstimate:
-        mode, lags, score, overlap, step = self._profile(sim)
+        rhythm = self._rhythm(sim)  # decided once: the answer, the nulls and the edge check agree
+        mode, lags, score, overlap, step = self._profile(sim, rhythm)
         allowed = search.allowed_lags(lags, overlap, sim) & np.isfinite(score)
         lags_s = lags * step
         if allowed.sum() < 3:
@@ -355,7 +356,6 @@ class LagPredictor(Predictor):
         if self.confidence == "null":
             count = null_count(sim, self.null_profiles)
             first = min(count, NULL_EARLY) if self.sequential else count
-            rhythm = self._rhythm(sim)
             nulls = null_profiles(sim, mode, count, orders=self.orders, subset=slice(0, first), rhythm=rhythm)
             if first < count and not null_decided(y, best, nulls, margin):
                 nulls = np.vstack([nulls, null_profiles(sim, mode, count, orders=self.orders,
@@ -367,7 +367,7 @@ class LagPredictor(Predictor):
         else:
             conf = margin_confidence(margin)
         if mode == "matched" and self.edges:
-            edge = edge_check(sim, offset, search, orders=self.orders, rhythm=self._rhythm(sim),
+            edge = edge_check(sim, offset, search, orders=self.orders, rhythm=rhythm,
                               tolerance_seconds=self.exclusion_seconds)
             if edge is not None:
                 extra.update({"edges_lined_up": ",".join(edge["lined_up"]),
