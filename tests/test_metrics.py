@@ -53,6 +53,20 @@ def test_merge_reports_replaces_only_the_sections_run():
     assert out.endswith("## B\n\nnew b\n\n## Standalone: speed\n\ns\n") and "Gone" not in out
 
 
+def test_report_to_write_keeps_standalone_sections_after_a_whole_suite_run():
+    from videosync.eval.suite import report_to_write
+
+    old = "# B\n\nLast run: `old`\n\n## A\n\nold a\n\n## B\n\nold b\n\n## Standalone: speed\n\ns\n"
+    whole = "# B\n\nLast run: `new`\n\n## A\n\nnew a\n\n## B\n\nnew b\n"
+    out = report_to_write(old, whole, ["A", "B"], update=False, whole_suite=True)
+    assert out == whole + "\n## Standalone: speed\n\ns\n"
+    # Some entries without --update: the file holds just what ran; no file yet: the new report.
+    part = "# B\n\nLast run: `new`\n\n## B\n\nnew b\n"
+    assert report_to_write(old, part, ["A", "B"], update=False, whole_suite=False) == part
+    assert report_to_write(None, whole, ["A", "B"], update=False, whole_suite=True) == whole
+    assert "old a" in report_to_write(old, part, ["A", "B"], update=True, whole_suite=False)
+
+
 def test_auroc_and_reliability():
     from videosync.eval.metrics import auroc, reliability
 

@@ -287,11 +287,12 @@ def bench(dataset, data, embedders, predictors, protocol, n_pairs, max_offset_fr
         entries_json: list = []
         text = run_suite(entries, data_root=data_root, cache_dir=cache, command=command, progress=log,
                          json_out=entries_json)
-        if output and update and os.path.isfile(output):
-            from videosync.eval.suite import merge_reports
+        if output and os.path.isfile(output):
+            from videosync.eval.suite import report_to_write
 
             with open(output) as f:
-                text = merge_reports(f.read(), text, [e.title for e in STANDARD])
+                text = report_to_write(f.read(), text, [e.title for e in STANDARD], update=update,
+                                       whole_suite=len(entries) == len(STANDARD))
         if output:
             atomic_write(output, text.encode())
         if json_path:

@@ -335,3 +335,15 @@ def merge_reports(old_md: str, new_md: str, order: list[str]) -> str:
     parts = [new.get(t) or old.get(t) for t in order]
     parts += [old[t] for t in old if t.startswith(STANDALONE_PREFIX) and t not in order]
     return header + "\n".join(p.rstrip("\n") + "\n" for p in parts if p)
+
+
+def report_to_write(old_md: str | None, new_md: str, order: list[str], *, update: bool, whole_suite: bool) -> str:
+    """What ``videosync bench --suite standard -o FILE`` writes over FILE's ``old_md`` (None:
+    no file yet): with ``update``, the old file with the sections run replaced
+    (:func:`merge_reports`); after the whole suite, the new report plus the old file's
+    ``Standalone: ...`` sections (their own commands made them; a suite run must not drop
+    them); else the new report alone."""
+    if old_md is not None and (update or whole_suite):
+        return merge_reports(old_md, new_md, order)
+    return new_md
+
