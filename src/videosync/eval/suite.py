@@ -346,4 +346,3 @@ def report_to_write(old_md: str | None, new_md: str, order: list[str], *, update
     if old_md is not None and (update or whole_suite):
         return merge_reports(old_md, new_md, order)
     return new_md
-
